@@ -1,0 +1,20 @@
+"""mdlearn: molecular dynamics with fast Cython kernels and first-class learned components."""
+__version__ = "0.1.0"
+
+from . import build, units  # noqa: E402
+from .errors import SimulationError  # noqa: E402
+from .forces import ForceField, ForceResult, LennardJones, Request  # noqa: E402
+from .integrators import Langevin, NoseHooverChain, VelocityVerlet  # noqa: E402
+from .neighbors import NeighborList  # noqa: E402
+from .reporters import CheckpointReporter, ThermoReporter, TrajectoryReporter  # noqa: E402
+from .simulation import Simulation, Snapshot  # noqa: E402
+from .state import State  # noqa: E402
+from .threads import get_num_threads, set_num_threads  # noqa: E402
+from .triggers import Periodic  # noqa: E402
+
+__all__ = [
+    "CheckpointReporter", "ForceField", "ForceResult", "Langevin", "LennardJones", "NeighborList",
+    "NoseHooverChain", "Periodic", "Request", "Simulation", "SimulationError", "Snapshot", "State",
+    "ThermoReporter", "TrajectoryReporter", "VelocityVerlet", "build", "get_num_threads",
+    "set_num_threads", "units",
+]

@@ -1,0 +1,141 @@
+# cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Lennard-Jones energy, forces and virial on a half Verlet list.
+
+Serially each pair is visited once and both atoms are updated (Newton's third law). With several
+threads every thread adds into its own force buffer, which are summed afterwards: a half list stays
+half as long as a full one, and the result is deterministic for a given thread count.
+"""
+from cython.parallel cimport prange, threadid
+
+# Columns of the per-type-pair parameter table.
+cdef enum:
+    LJ1 = 0     # 48 eps sigma^12   (force)
+    LJ2 = 1     # 24 eps sigma^6
+    LJ3 = 2     # 4 eps sigma^12    (energy)
+    LJ4 = 3     # 4 eps sigma^6
+    CUTSQ = 4
+    OFFSET = 5
+
+
+cdef inline double _lj_atom(Py_ssize_t k, const int* rows, const double* x, const double* box, const double* half,
+                            const unsigned char* periodic, const int* types, int ntypes,
+                            const long* start, const int* nbr, const double* table,
+                            double* f, double* vir, bint want_energy, bint want_virial) noexcept nogil:
+    cdef Py_ssize_t p, j, i = rows[k]
+    cdef const double* prm
+    cdef double dx, dy, dz, r2, r2inv, r6inv, fpair, e = 0.0
+    cdef double fx = 0.0, fy = 0.0, fz = 0.0
+    cdef double xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2]
+    cdef const double* trow = table + 6 * types[i] * ntypes
+    cdef bint px = periodic[0], py = periodic[1], pz = periodic[2]
+    for p in range(start[k], start[k + 1]):
+        j = nbr[p]
+        dx = xi - x[3 * j]
+        dy = yi - x[3 * j + 1]
+        dz = zi - x[3 * j + 2]
+        if px:
+            if dx > half[0]:
+                dx -= box[0]
+            elif dx < -half[0]:
+                dx += box[0]
+        if py:
+            if dy > half[1]:
+                dy -= box[1]
+            elif dy < -half[1]:
+                dy += box[1]
+        if pz:
+            if dz > half[2]:
+                dz -= box[2]
+            elif dz < -half[2]:
+                dz += box[2]
+        r2 = dx * dx + dy * dy + dz * dz
+        prm = trow + 6 * types[j]
+        if r2 >= prm[CUTSQ]:
+            continue
+        r2inv = 1.0 / r2
+        r6inv = r2inv * r2inv * r2inv
+        fpair = r6inv * (prm[LJ1] * r6inv - prm[LJ2]) * r2inv
+        fx += dx * fpair
+        fy += dy * fpair
+        fz += dz * fpair
+        f[3 * j] -= dx * fpair
+        f[3 * j + 1] -= dy * fpair
+        f[3 * j + 2] -= dz * fpair
+        if want_energy:
+            e += r6inv * (prm[LJ3] * r6inv - prm[LJ4]) - prm[OFFSET]
+        if want_virial:
+            vir[0] += dx * dx * fpair
+            vir[1] += dy * dy * fpair
+            vir[2] += dz * dz * fpair
+            vir[3] += dx * dy * fpair
+            vir[4] += dx * dz * fpair
+            vir[5] += dy * dz * fpair
+    f[3 * i] += fx
+    f[3 * i + 1] += fy
+    f[3 * i + 2] += fz
+    return e
+
+
+def lennard_jones(const double[:, ::1] x, const double[::1] box, const unsigned char[::1] periodic,
+                  const int[::1] types, const int[::1] rows, const long[::1] start, const int[::1] nbr,
+                  const double[:, ::1] table, double[:, ::1] f, double[::1] virial6,
+                  bint want_energy, bint want_virial, double[:, :, ::1] scratch, double[:, ::1] vscratch):
+    """Add LJ forces into ``f`` (and the virial's xx, yy, zz, xy, xz, yz into ``virial6``); return the energy.
+
+    Row k of the neighbor list (``rows``, ``start``, ``nbr``) holds the later neighbors of atom ``rows[k]``.
+    ``table[ti * ntypes + tj]`` holds (48 eps s^12, 24 eps s^6, 4 eps s^12, 4 eps s^6, rc^2, shift).
+    ``scratch`` is (nthreads, N, 3) and ``vscratch`` (nthreads, 6); one thread when ``scratch`` has one slab,
+    in which case it is not touched and forces go straight into ``f``.
+    """
+    cdef Py_ssize_t n = x.shape[0]
+    cdef int nthreads = scratch.shape[0]
+    cdef int ntypes = 1
+    while ntypes * ntypes < table.shape[0]:
+        ntypes += 1
+    cdef double bx[3]
+    cdef double half[3]
+    cdef unsigned char per[3]
+    cdef int a, t
+    for a in range(3):
+        bx[a] = box[a]
+        half[a] = 0.5 * box[a]
+        per[a] = periodic[a]
+    cdef double energy = 0.0
+    cdef Py_ssize_t i
+    cdef double vir[6]
+    for a in range(6):
+        vir[a] = 0.0
+    cdef const double* px = &x[0, 0]
+    cdef const int* pt = &types[0]
+    cdef const long* ps = &start[0]
+    cdef const int* pr = &rows[0]
+    cdef const int* pn = &nbr[0] if nbr.shape[0] > 0 else NULL
+    cdef const double* ptab = &table[0, 0]
+    cdef double* pf = &f[0, 0]
+    cdef double* pscr = &scratch[0, 0, 0]
+    cdef double* pvs = &vscratch[0, 0]
+    cdef Py_ssize_t stride = 3 * scratch.shape[1]
+    if nthreads == 1:
+        with nogil:
+            for i in range(n):
+                energy += _lj_atom(i, pr, px, bx, half, per, pt, ntypes, ps, pn, ptab, pf, vir,
+                                   want_energy, want_virial)
+    else:
+        scratch[:, :, :] = 0.0
+        vscratch[:, :] = 0.0
+        with nogil:
+            for i in prange(n, num_threads=nthreads, schedule="static", chunksize=256):
+                energy += _lj_atom(i, pr, px, bx, half, per, pt, ntypes, ps, pn, ptab,
+                                   pscr + threadid() * stride, pvs + 6 * threadid(), want_energy, want_virial)
+            for i in prange(n, num_threads=nthreads, schedule="static"):
+                for t in range(nthreads):
+                    f[i, 0] += scratch[t, i, 0]
+                    f[i, 1] += scratch[t, i, 1]
+                    f[i, 2] += scratch[t, i, 2]
+        for t in range(nthreads):
+            for a in range(6):
+                vir[a] += vscratch[t, a]
+    if want_virial:
+        for a in range(6):
+            virial6[a] += vir[a]
+    return energy

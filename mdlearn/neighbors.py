@@ -1,0 +1,121 @@
+"""Verlet neighbor list built from a cell list, rebuilt only when atoms moved more than skin / 2."""
+import numpy as np
+
+from ._kernels import neighbors as _nk
+
+__all__ = ["NeighborList"]
+
+
+class NeighborList:
+    """Half Verlet list: every pair i < j closer than ``cutoff + skin``, each stored once.
+
+    Parameters
+    ----------
+    cutoff : float
+        Largest interaction cutoff of the force terms, in length units.
+    skin : float
+        Extra shell in length units; the list stays valid until an atom moved more than skin / 2.
+
+    Attributes
+    ----------
+    rows, start, neighbors : arrays
+        Row k lists the neighbors ``neighbors[start[k]:start[k + 1]]`` of atom ``rows[k]``; rows follow the
+        cell grid, so consecutive rows are close in space.
+    builds : int
+        How many times the list was built.
+
+    Examples
+    --------
+    >>> import mdlearn as mdl
+    >>> st = mdl.build.lattice("fcc", cells=(4, 4, 4), density=0.8442)
+    >>> nl = mdl.NeighborList(cutoff=2.5, skin=0.3)
+    >>> nl.update(st)
+    True
+    """
+
+    def __init__(self, cutoff, skin=0.3):
+        if not (np.isfinite(cutoff) and cutoff > 0):
+            raise ValueError(f"cutoff must be positive, got {cutoff}")
+        if not (np.isfinite(skin) and skin >= 0):
+            raise ValueError(f"skin must be >= 0, got {skin}")
+        self.cutoff = float(cutoff)
+        self.skin = float(skin)
+        self.rows = np.zeros(0, dtype=np.intc)
+        self.start = np.zeros(1, dtype=np.int_)
+        self.neighbors = np.zeros(0, dtype=np.intc)
+        self.reference = None
+        self._box = None
+        self.builds = 0
+
+    @property
+    def rlist(self):
+        return self.cutoff + self.skin
+
+    def check_box(self, state):
+        """Raise when a periodic axis is shorter than 2 (cutoff + skin): the minimum image would not be unique."""
+        short = state.pbc & (state.box < 2.0 * self.rlist)
+        if short.any():
+            a = int(np.argmax(short))
+            raise ValueError(
+                f"box length {state.box[a]:g} along axis {'xyz'[a]} is shorter than 2 * (cutoff + skin) = "
+                f"{2 * self.rlist:g}; use a larger box or a smaller cutoff/skin")
+
+    def needs_update(self, state):
+        """True when the list is stale for ``state``."""
+        if (self.reference is None or self.reference.shape != state.positions.shape
+                or not np.array_equal(self._box, state.box)):
+            return True
+        half = 0.5 * self.skin
+        return _nk.max_displacement_sq(state.positions, self.reference, state.box,
+                                       state.pbc.view(np.uint8)) > half * half
+
+    def update(self, state):
+        """Rebuild when needed; return whether it rebuilt."""
+        if not self.needs_update(state):
+            return False
+        self.build(state)
+        return True
+
+    def build(self, state):
+        """Build the list from ``state`` (positions must be inside the box on periodic axes)."""
+        self.check_box(state)
+        x = state.positions
+        if not np.all(np.isfinite(x)):
+            i = int(np.argwhere(~np.isfinite(x))[0, 0])
+            raise ValueError(f"position of atom {i} is not finite: {x[i].tolist()}")
+        n = len(x)
+        if self.start.shape[0] != n + 1:
+            self.start = np.zeros(n + 1, dtype=np.int_)
+            self.rows = np.zeros(n, dtype=np.intc)
+        if self.neighbors.shape[0] == 0:
+            self.neighbors = np.empty(self._estimate(state), dtype=np.intc)
+        periodic = state.pbc.view(np.uint8)
+        count = _nk.build_half_list(x, state.box, periodic, self.rlist, self.rows, self.start, self.neighbors)
+        if count > len(self.neighbors):  # grow with headroom, never drop pairs
+            self.neighbors = np.empty(int(count * 1.2) + 16, dtype=np.intc)
+            count = _nk.build_half_list(x, state.box, periodic, self.rlist, self.rows, self.start, self.neighbors)
+        self.n_pairs = int(count)
+        self.reference = x.copy()
+        self._box = state.box.copy()
+        self.builds += 1
+
+    def _estimate(self, state):
+        n = state.n_atoms
+        if state.pbc.all() and state.volume > 0:
+            per_atom = 0.5 * n / state.volume * 4.0 / 3.0 * np.pi * self.rlist**3
+            return int(n * per_atom * 1.25) + 64
+        return 64 * n
+
+    def pairs(self, state):
+        """(i, j, shift) arrays of listed pairs, with ``r_j + shift - r_i`` the minimum-image vector.
+
+        For force terms written in NumPy or torch; ``shift`` is in length units.
+        """
+        counts = np.diff(self.start)
+        i = np.repeat(self.rows.astype(np.intp), counts)
+        j = self.neighbors[: self.n_pairs].astype(np.intp)
+        d = state.positions[j] - state.positions[i]
+        shift = np.zeros_like(d)
+        for a in np.flatnonzero(state.pbc):
+            shift[:, a] = -np.round(d[:, a] / state.box[a]) * state.box[a]
+        return i, j, shift

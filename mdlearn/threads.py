@@ -1,0 +1,31 @@
+"""How many OpenMP threads the kernels use."""
+import os
+
+from ._kernels.neighbors import openmp_enabled
+
+__all__ = ["get_num_threads", "set_num_threads"]
+
+_threads = None
+
+
+def _default():
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def get_num_threads():
+    """Threads the kernels use: ``set_num_threads``, else ``OMP_NUM_THREADS``, else the usable cores
+    (always 1 when the kernels were built without OpenMP)."""
+    if not openmp_enabled():
+        return 1
+    return _threads if _threads is not None else _default()
+
+
+def set_num_threads(n):
+    """Use ``n`` threads in the kernels (``None`` restores the default)."""
+    global _threads
+    if n is not None and (int(n) != n or n < 1):
+        raise ValueError(f"number of threads must be a positive integer, got {n!r}")
+    _threads = None if n is None else int(n)
