@@ -1,5 +1,12 @@
 """mdlearn: molecular dynamics with fast Cython kernels and first-class learned components."""
+import os as _os
+
 __version__ = "0.1.0"
+
+# OpenMP threads that spin while waiting collapse when the cores are shared with other work (a busy
+# machine, a test runner, Dask workers); sleeping waits cost little at the sizes where threads pay.
+# Set before the kernels load the OpenMP runtime; an explicit user setting wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from . import build, units  # noqa: E402
 from .errors import SimulationError  # noqa: E402

@@ -63,11 +63,10 @@ class NeighborList:
     def needs_update(self, state):
         """True when the list is stale for ``state``."""
         if (self.reference is None or self.reference.shape != state.positions.shape
-                or not np.array_equal(self._box, state.box)):
+                or self._box.tobytes() != state.box.tobytes()):
             return True
         half = 0.5 * self.skin
-        return _nk.max_displacement_sq(state.positions, self.reference, state.box,
-                                       state.pbc.view(np.uint8)) > half * half
+        return _nk.max_displacement_sq(state.positions, self.reference, state.box, state.periodic) > half * half
 
     def update(self, state):
         """Rebuild when needed; return whether it rebuilt."""
@@ -89,7 +88,7 @@ class NeighborList:
             self.rows = np.zeros(n, dtype=np.intc)
         if self.neighbors.shape[0] == 0:
             self.neighbors = np.empty(self._estimate(state), dtype=np.intc)
-        periodic = state.pbc.view(np.uint8)
+        periodic = state.periodic
         count = _nk.build_half_list(x, state.box, periodic, self.rlist, self.rows, self.start, self.neighbors)
         if count > len(self.neighbors):  # grow with headroom, never drop pairs
             self.neighbors = np.empty(int(count * 1.2) + 16, dtype=np.intc)

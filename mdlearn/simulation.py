@@ -109,7 +109,8 @@ class Simulation:
         if skin is None:
             skin = 0.3 if state.units.name == "lj" else 1.0
         self.nlist = forcefield.make_neighbor_list(skin)
-        self.periodic = state.pbc.view(np.uint8)
+        if self.nlist is not None:
+            self.nlist.check_box(state)  # an input error, not a failure of the dynamics at step 1
         self.reporters = []
         self.tuners = []
         self.analyzers = []
@@ -287,6 +288,9 @@ class Simulation:
                 pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 fh.flush()
                 os.fsync(fh.fileno())
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):

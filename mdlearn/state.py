@@ -17,6 +17,13 @@ def _vector3(value, name, n):
     return np.ascontiguousarray(arr)
 
 
+def _per_atom(value, name, n):
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape not in ((), (n,)):
+        raise ValueError(f"{name} must be one value or have shape ({n},), got shape {arr.shape}")
+    return np.broadcast_to(arr, (n,))
+
+
 def _box_lengths(box, pbc):
     if box is None:
         if pbc.any():
@@ -77,6 +84,7 @@ class State:
         n = pos.shape[0]
         self._pbc = np.broadcast_to(np.asarray(pbc, dtype=bool), (3,)).copy()
         self._box = _box_lengths(box, self._pbc)
+        self.periodic = self._pbc.view(np.uint8)  # what kernels take
         self._positions = _vector3(pos, "positions", n)
         self._velocities = np.zeros((n, 3)) if velocities is None else _vector3(velocities, "velocities", n)
         self._forces = np.zeros((n, 3))
@@ -158,7 +166,7 @@ class State:
 
     @masses.setter
     def masses(self, value):
-        m = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.n_atoms,))
+        m = _per_atom(value, "masses", self.n_atoms)
         bad = ~(np.isfinite(m) & (m > 0))
         if bad.any():
             i = int(np.argmax(bad))
@@ -178,7 +186,7 @@ class State:
 
     @charges.setter
     def charges(self, value):
-        q = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.n_atoms,))
+        q = _per_atom(value, "charges", self.n_atoms)
         if not np.all(np.isfinite(q)):
             raise ValueError(f"charges must be finite, got {q[~np.isfinite(q)][:3].tolist()}")
         self._charges[...] = q

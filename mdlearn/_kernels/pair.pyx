@@ -84,11 +84,12 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const unsigned 
 
     Row k of the neighbor list (``rows``, ``start``, ``nbr``) holds the later neighbors of atom ``rows[k]``.
     ``table[ti * ntypes + tj]`` holds (48 eps s^12, 24 eps s^6, 4 eps s^12, 4 eps s^6, rc^2, shift).
-    ``scratch`` is (nthreads, N, 3) and ``vscratch`` (nthreads, 6); one thread when ``scratch`` has one slab,
-    in which case it is not touched and forces go straight into ``f``.
+    The thread count is ``vscratch.shape[0]``; ``vscratch`` is (nthreads, 8) (a row per thread, padded
+    against false sharing) and ``scratch`` (nthreads - 1, N, 3) force buffers for threads other than the
+    first (ignored with one thread).
     """
     cdef Py_ssize_t n = x.shape[0]
-    cdef int nthreads = scratch.shape[0]
+    cdef int nthreads = vscratch.shape[0]
     cdef int ntypes = 1
     while ntypes * ntypes < table.shape[0]:
         ntypes += 1
@@ -115,20 +116,23 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const unsigned 
     cdef double* pscr = &scratch[0, 0, 0]
     cdef double* pvs = &vscratch[0, 0]
     cdef Py_ssize_t stride = 3 * scratch.shape[1]
+    cdef double* mine
     if nthreads == 1:
         with nogil:
             for i in range(n):
                 energy += _lj_atom(i, pr, px, bx, half, per, pt, ntypes, ps, pn, ptab, pf, vir,
                                    want_energy, want_virial)
     else:
+        # thread 0 adds straight into f, thread t > 0 into scratch[t - 1]: one buffer fewer
         scratch[:, :, :] = 0.0
         vscratch[:, :] = 0.0
         with nogil:
             for i in prange(n, num_threads=nthreads, schedule="static", chunksize=256):
+                mine = pf if threadid() == 0 else pscr + (threadid() - 1) * stride
                 energy += _lj_atom(i, pr, px, bx, half, per, pt, ntypes, ps, pn, ptab,
-                                   pscr + threadid() * stride, pvs + 6 * threadid(), want_energy, want_virial)
+                                   mine, pvs + 8 * threadid(), want_energy, want_virial)
             for i in prange(n, num_threads=nthreads, schedule="static"):
-                for t in range(nthreads):
+                for t in range(nthreads - 1):
                     f[i, 0] += scratch[t, i, 0]
                     f[i, 1] += scratch[t, i, 1]
                     f[i, 2] += scratch[t, i, 2]

@@ -97,7 +97,7 @@ class LennardJones:
         table = np.stack([48 * eps * sig**12, 24 * eps * sig**6, 4 * eps * sig**12, 4 * eps * sig**6,
                           np.full_like(eps, rc * rc), offset], axis=-1)
         self._table = np.ascontiguousarray(table.reshape(-1, 6))
-        self._scratch = None
+        self._scratch = self._vscratch = None
         self._tail_energy, self._tail_virial = self._tail_terms(state) if self.tail else (0.0, 0.0)
         self._check_overlaps(state)
 
@@ -139,12 +139,12 @@ class LennardJones:
                              f"= {lim[k]:.4g} (smallest sigma {smin:g})")
 
     def compute(self, state, nlist, request, out):
-        n = state.n_atoms
         threads = get_num_threads()
-        if self._scratch is None or self._scratch.shape[:2] != (threads, n if threads > 1 else 1):
-            self._scratch = np.zeros((threads, n if threads > 1 else 1, 3))
-            self._vscratch = np.zeros((threads, 6))
-        e = _pair.lennard_jones(state.positions, state.box, state.pbc.view(np.uint8), state.types,
+        if self._vscratch is None or self._vscratch.shape[0] != threads or (
+                threads > 1 and self._scratch.shape[1] != state.n_atoms):
+            self._scratch = np.zeros((max(threads - 1, 1), state.n_atoms if threads > 1 else 1, 3))
+            self._vscratch = np.zeros((threads, 8))
+        e = _pair.lennard_jones(state.positions, state.box, state.periodic, state.types,
                                 nlist.rows, nlist.start, nlist.neighbors, self._table, out.forces, out.virial6,
                                 request.energy, request.virial, self._scratch, self._vscratch)
         if self.tail:

@@ -29,20 +29,42 @@ class Langevin(Integrator):
     """
 
     def __init__(self, dt, temperature, friction=1.0, seed=None):
-        if not temperature >= 0:
-            raise ValueError(f"temperature must be >= 0, got {temperature}")
-        if not friction > 0:
-            raise ValueError(f"friction must be > 0, got {friction}")
-        self.temperature = float(temperature)
-        self.friction = float(friction)
+        self._sigma = None
+        self._friction = 1.0
+        self.temperature = temperature
+        self.friction = friction
         self.seed = seed
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        self._sigma = None
         super().__init__(dt)
 
+    @property
+    def temperature(self):
+        """Target temperature (temperature units); settable between steps."""
+        return self._temperature
+
+    @temperature.setter
+    def temperature(self, value):
+        if not value >= 0:
+            raise ValueError(f"temperature must be >= 0, got {value}")
+        self._temperature = float(value)
+        self._sigma = None
+
+    @property
+    def friction(self):
+        """Collision rate γ (1 / time units); settable between steps."""
+        return self._friction
+
+    @friction.setter
+    def friction(self, value):
+        if not value > 0:
+            raise ValueError(f"friction must be > 0, got {value}")
+        self._friction = float(value)
+        if hasattr(self, "_dt"):
+            self._coefficients()
+
     def _coefficients(self):
-        self._c1 = float(np.exp(-self.friction * self._dt))
-        self._sigma = None  # depends on c1 and the masses; rebuilt at the next step
+        self._c1 = float(np.exp(-self._friction * self._dt))
+        self._sigma = None  # depends on c1, the temperature and the masses; rebuilt at the next step
 
     def attach(self, state):
         self._sigma = None
@@ -59,10 +81,10 @@ class Langevin(Integrator):
             self._noise = np.empty((st.n_atoms, 3))
         half = 0.5 * self._dt
         _ik.kick(st.velocities, st.forces, st.inv_mass, half)
-        _ik.drift(st.positions, st.velocities, half, st.box, sim.periodic, st.images)
+        _ik.drift(st.positions, st.velocities, half, st.box, st.periodic, st.images)
         self.rng.standard_normal(out=self._noise)
         _ik.ornstein_uhlenbeck(st.velocities, self._noise, self._c1, self._sigma)
-        _ik.drift(st.positions, st.velocities, half, st.box, sim.periodic, st.images)
+        _ik.drift(st.positions, st.velocities, half, st.box, st.periodic, st.images)
         sim.update_forces(request)
         return _ik.kick_twice_ke(st.velocities, st.forces, st.inv_mass, half)
 

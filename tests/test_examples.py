@@ -1,0 +1,96 @@
+"""Smoke tests: the demo (``mdlearn.demo``, ``mdlearn demo lj``) and every file in ``examples/`` run on a
+tiny setting. A new example must be given a fast path in ``FAST`` below."""
+import importlib.util
+import shutil
+from pathlib import Path
+
+import mdtraj
+import numpy as np
+import pytest
+
+from mdlearn.cli import main
+from mdlearn.demo import run_lj_demo
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TINY_DEMO = ["--cells", "4", "--equilibration", "40", "--steps", "60", "--threads", "1", "--no-progress"]
+
+
+def check_demo_output(out, frames):
+    thermo = np.genfromtxt(out / "thermo.csv", delimiter=",", names=True)
+    assert len(thermo) == frames
+    traj = mdtraj.load(str(out / "traj.dcd"), top=str(out / "traj.pdb"))
+    assert traj.n_frames == frames and traj.n_atoms == 256
+    png = (out / "energy.png").read_bytes()
+    assert png.startswith(PNG_MAGIC) and len(png) > 10_000
+
+
+def test_run_lj_demo_tiny(tmp_path, capsys):
+    s = run_lj_demo(tmp_path / "demo", cells=4, steps=60, equilibration=40, every=10, seed=5, progress=False)
+    check_demo_output(tmp_path / "demo", frames=10)
+    assert s["atoms"] == 256 and s["steps"] == 100 and s["nve_steps"] == 60
+    assert s["wall_time"] > 0 and s["atom_steps_per_s"] > 0
+    assert 0.5 < s["mean_temperature"] < 3.0
+    assert abs(s["energy_drift"]) < 1e-3
+    printed = capsys.readouterr().out
+    for text in ("256 atoms", "40 Langevin + 60 NVE", "atom-steps/s", "mean T", "energy drift", "energy.png"):
+        assert text in printed
+
+
+def test_demo_rejects_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="cells"):
+        run_lj_demo(tmp_path, cells=0)
+    with pytest.raises(ValueError, match="steps"):
+        run_lj_demo(tmp_path, steps=-1)
+    with pytest.raises(ValueError, match="at least every"):
+        run_lj_demo(tmp_path, steps=5, equilibration=0, every=10)
+
+
+def test_demo_subcommand(tmp_path):
+    assert main(["demo", "lj", "--out", str(tmp_path / "out"), *TINY_DEMO]) == 0
+    check_demo_output(tmp_path / "out", frames=2)  # every 50 steps over 100
+
+
+# --------------------------------------------------------------------------------------------- examples/
+def run_python_example(path, args):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # examples guard their work with `if __name__ == "__main__"`
+    module.main(args)
+
+
+def fast_lj_demo(tmp_path):
+    run_python_example(EXAMPLES / "lj_demo.py", ["--out", str(tmp_path / "out"), *TINY_DEMO])
+    check_demo_output(tmp_path / "out", frames=2)
+
+
+def fast_yaml(name, steps=200):
+    def run(tmp_path):
+        cfg = tmp_path / name
+        shutil.copy(EXAMPLES / name, cfg)  # outputs land beside the YAML file: keep them in tmp_path
+        assert main(["run", str(cfg), "--steps", str(steps), "--threads", "1", "--no-progress"]) == 0
+        assert any(p.suffix == ".csv" for p in tmp_path.rglob("*"))
+    return run
+
+
+FAST = {
+    "lj_demo.py": fast_lj_demo,
+    "lj_liquid.yaml": fast_yaml("lj_liquid.yaml"),
+}
+IGNORED_SUFFIXES = {".md", ".txt", ".png"}
+
+
+def example_files():
+    return sorted(p.name for p in EXAMPLES.iterdir()
+                  if p.is_file() and p.suffix not in IGNORED_SUFFIXES and not p.name.startswith("."))
+
+
+def test_every_example_has_a_fast_path():
+    missing = sorted(set(example_files()) - set(FAST))
+    assert not missing, f"examples without a smoke test (add them to FAST in {__file__}): {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(FAST))
+def test_example(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    FAST[name](tmp_path)
