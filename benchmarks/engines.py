@@ -149,8 +149,7 @@ def run_isolated(func, *args, timeout: float | None = None, **kwargs) -> dict:
         )
         if proc.returncode != 0 or not out_file.exists():
             raise RuntimeError(
-                f"isolated run of {module}.{func.__qualname__} failed (exit {proc.returncode}):\n"
-                f"{proc.stderr[-4000:]}"
+                f"isolated run of {module}.{func.__qualname__} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}"
             )
         return json.loads(out_file.read_text())
 

@@ -63,9 +63,7 @@ def _lennard_jones(case: dict):
     else:
         epsilon = {k: float(v) for k, v in case["epsilon"].items()}
         sigma = {k: float(v) for k, v in case["sigma"].items()}
-    return mdl.LennardJones(
-        epsilon=epsilon, sigma=sigma, cutoff=case["cutoff"], shift=case["shift"], tail=case["tail"]
-    )
+    return mdl.LennardJones(epsilon=epsilon, sigma=sigma, cutoff=case["cutoff"], shift=case["shift"], tail=case["tail"])
 
 
 @functools.cache

@@ -6,6 +6,9 @@ is unique because the caller guarantees L >= 2 * (cutoff + skin) on every period
 """
 from libc.math cimport floor
 
+cdef enum:
+    REACH = 2  # finest bins: rlist / REACH (measured: 2 beats 1 and 3 for the LJ liquid)
+
 import numpy as np
 
 cdef extern from *:
@@ -53,6 +56,118 @@ def max_displacement_sq(const double[:, ::1] x, const double[:, ::1] ref, const 
     return best
 
 
+cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, Py_ssize_t cap, const long* cell_start,
+                             const long* ncell, int reach, const double[::1] box,
+                             const unsigned char[::1] periodic, const double* width, double rlist2,
+                             long* start) noexcept nogil:
+    """Half-stencil pass. Bins are ordered z fastest, so the bins of one (x, y) column within reach in z
+    are one contiguous run of sorted atoms: scan runs, not bins (long loops, few branches)."""
+    cdef long c0, c1, c2, cx, cy, z0, z1, base, ci, nx = ncell[0], ny = ncell[1], nz = ncell[2]
+    cdef long total = nx * ny * nz
+    cdef int ox, oy, a, g, nseg
+    cdef long seg_lo[64]
+    cdef long seg_hi[64]
+    cdef double seg_shift[64][3]
+    cdef bint seg_later[64]
+    cdef double sx, sy, gx, gy
+    cdef Py_ssize_t s, t, t0, count = 0
+    cdef double xi0, xi1, xi2, d, r2
+    cdef bint own
+    for ci in range(total):
+        if cell_start[ci] == cell_start[ci + 1]:
+            continue
+        c2 = ci % nz
+        c1 = (ci // nz) % ny
+        c0 = ci // (nz * ny)
+        nseg = 0
+        for ox in range(0, reach + 1):
+            for oy in range(-reach, reach + 1):
+                if ox == 0 and oy < 0:
+                    continue
+                own = ox == 0 and oy == 0
+                gx = (ox - 1) * width[0] if ox > 1 else 0.0
+                gy = (abs(oy) - 1) * width[1] if abs(oy) > 1 else 0.0
+                if gx * gx + gy * gy >= rlist2:
+                    continue
+                cx = c0 + ox
+                sx = 0.0
+                if cx >= nx:
+                    if not periodic[0]:
+                        continue
+                    cx -= nx
+                    sx = box[0]
+                cy = c1 + oy
+                sy = 0.0
+                if cy < 0 or cy >= ny:
+                    if not periodic[1]:
+                        continue
+                    sy = -box[1] if cy < 0 else box[1]
+                    cy = cy + ny if cy < 0 else cy - ny
+                base = (cx * ny + cy) * nz
+                z0 = c2 if own else c2 - reach
+                z1 = c2 + reach
+                if not periodic[2]:
+                    z0 = 0 if z0 < 0 else z0
+                    z1 = nz - 1 if z1 >= nz else z1
+                elif z0 < 0:  # at most one side wraps: nz >= 2 reach + 1
+                    seg_lo[nseg] = cell_start[base + z0 + nz]
+                    seg_hi[nseg] = cell_start[base + nz]
+                    seg_shift[nseg][0] = sx
+                    seg_shift[nseg][1] = sy
+                    seg_shift[nseg][2] = -box[2]
+                    seg_later[nseg] = False
+                    nseg += 1
+                    z0 = 0
+                elif z1 >= nz:
+                    seg_lo[nseg] = cell_start[base]
+                    seg_hi[nseg] = cell_start[base + z1 - nz + 1]
+                    seg_shift[nseg][0] = sx
+                    seg_shift[nseg][1] = sy
+                    seg_shift[nseg][2] = box[2]
+                    seg_later[nseg] = False
+                    nseg += 1
+                    z1 = nz - 1
+                seg_lo[nseg] = cell_start[base + z0]
+                seg_hi[nseg] = cell_start[base + z1 + 1]
+                seg_shift[nseg][0] = sx
+                seg_shift[nseg][1] = sy
+                seg_shift[nseg][2] = 0.0
+                seg_later[nseg] = own
+                nseg += 1
+        for s in range(cell_start[ci], cell_start[ci + 1]):
+            start[s] = count
+            for g in range(nseg):
+                # shifting atom i by minus the image shift puts it next to the run's atoms
+                xi0 = xs[3 * s] - seg_shift[g][0]
+                xi1 = xs[3 * s + 1] - seg_shift[g][1]
+                xi2 = xs[3 * s + 2] - seg_shift[g][2]
+                t0 = s + 1 if seg_later[g] else seg_lo[g]
+                if count + (seg_hi[g] - t0) <= cap:  # room for every candidate: no bound check inside
+                    for t in range(t0, seg_hi[g]):
+                        d = xi0 - xs[3 * t]
+                        r2 = d * d
+                        d = xi1 - xs[3 * t + 1]
+                        r2 += d * d
+                        d = xi2 - xs[3 * t + 2]
+                        r2 += d * d
+                        if r2 < rlist2:
+                            nbr[count] = rows[t]
+                            count += 1
+                else:
+                    for t in range(t0, seg_hi[g]):
+                        d = xi0 - xs[3 * t]
+                        r2 = d * d
+                        d = xi1 - xs[3 * t + 1]
+                        r2 += d * d
+                        d = xi2 - xs[3 * t + 2]
+                        r2 += d * d
+                        if r2 < rlist2:
+                            if count < cap:
+                                nbr[count] = rows[t]
+                            count += 1
+    return count
+
+
 def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigned char[::1] periodic,
                     double rlist, int[::1] rows, long[::1] start, int[::1] nbr):
     """Find every pair closer than ``rlist`` once (a half list), binned on a cell grid.
@@ -69,6 +184,7 @@ def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigne
     cdef long ncell[3]
     cdef int a
     cdef double extent, mn, mx
+    cdef double ext[3]
     cdef Py_ssize_t i, k, s, t
     for a in range(3):
         half[a] = 0.5 * box[a]
@@ -85,45 +201,45 @@ def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigne
                     mx = x[i, a]
             lo[a] = mn
             extent = mx - mn
-        ncell[a] = <long>floor(extent / rlist)
+        ext[a] = extent
+    # Bins of rlist / reach: finer bins check fewer candidates (reach 2 about 40% fewer than bins of rlist)
+    # but need 2 reach + 1 distinct bins on every periodic axis. A box too small even for reach 1
+    # takes the general path: each distinct bin once, minimum image, only pairs with the later atom.
+    cdef int reach = REACH
+    while reach > 1:
+        for a in range(3):
+            if periodic[a] and floor(ext[a] * reach / rlist) < 2 * reach + 1:
+                break
+        else:
+            break
+        reach -= 1
+    for a in range(3):
+        ncell[a] = <long>floor(ext[a] * reach / rlist)
         if ncell[a] < 1:
             ncell[a] = 1
         if ncell[a] > 1024:  # sparse open systems: bound the grid, not the correctness
             ncell[a] = 1024
-        width[a] = extent / ncell[a] if extent > 0 else 1.0
-
-    # The stencil: with at least three cells on every periodic axis, half of the 26 neighbor cells
-    # suffice (each pair of cells is met once). Otherwise -1 and +1 may name the same cell: visit each
-    # distinct cell once and keep only pairs with the later atom, as in the own cell.
-    cdef long offs[27][3]
-    cdef bint later_only[27]
-    cdef int nst = 0, ox, oy, oz
+        width[a] = ext[a] / ncell[a] if ext[a] > 0 else 1.0
     cdef bint half_stencil = True
     for a in range(3):
-        if periodic[a] and ncell[a] < 3:
+        if periodic[a] and ncell[a] < 2 * reach + 1:
             half_stencil = False
-    cdef long lim[3]
-    for a in range(3):
-        lim[a] = 1 if ncell[a] >= 3 or not periodic[a] else ncell[a] - 1
-    for oz in range(-1, 2):
-        for oy in range(-1, 2):
-            for ox in range(-1, 2):
-                if half_stencil:
-                    if oz < 0 or (oz == 0 and (oy < 0 or (oy == 0 and ox < 0))):
-                        continue
-                else:
-                    if ox > lim[0] or oy > lim[1] or oz > lim[2]:
-                        continue
+
+    cdef long offs[27][3]
+    cdef int nst = 0, ox, oy, oz
+    if not half_stencil:
+        for oz in range(-1, 2):
+            for oy in range(-1, 2):
+                for ox in range(-1, 2):
                     if ((ox < 0 and ncell[0] < 3 and periodic[0]) or (oy < 0 and ncell[1] < 3 and periodic[1])
                             or (oz < 0 and ncell[2] < 3 and periodic[2])):
-                        continue
+                        continue  # with two bins, -1 and +1 are the same bin
                     if (ncell[0] == 1 and ox != 0) or (ncell[1] == 1 and oy != 0) or (ncell[2] == 1 and oz != 0):
                         continue
-                offs[nst][0] = ox
-                offs[nst][1] = oy
-                offs[nst][2] = oz
-                later_only[nst] = (not half_stencil) or (ox == 0 and oy == 0 and oz == 0)
-                nst += 1
+                    offs[nst][0] = ox
+                    offs[nst][1] = oy
+                    offs[nst][2] = oz
+                    nst += 1
 
     cdef long total_cells = ncell[0] * ncell[1] * ncell[2]
     cdef long[::1] cell_of = np.empty(n, dtype=np.int_)
@@ -137,9 +253,11 @@ def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigne
     cdef int m
     cdef bint skip
     cdef double d, r2, rlist2 = rlist * rlist
-    cdef double xi0, xi1, xi2, xj0, xj1, xj2
-    cdef double shift[3]
+    cdef double xi0, xi1, xi2
     cdef Py_ssize_t count = 0
+    cdef const double* pxs = &xs[0, 0]
+    cdef const int* prows = &rows[0]
+    cdef int* pnbr = &nbr[0] if cap > 0 else NULL
     with nogil:
         for i in range(n):
             for a in range(3):
@@ -162,51 +280,35 @@ def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigne
             xs[s, 2] = x[i, 2]
             fill[cell_of[i]] += 1
 
-        for ci in range(total_cells):
-            c[2] = ci % ncell[2]
-            c[1] = (ci // ncell[2]) % ncell[1]
-            c[0] = ci // (ncell[2] * ncell[1])
-            for s in range(cell_start[ci], cell_start[ci + 1]):
-                start[s] = count
-                xi0 = xs[s, 0]
-                xi1 = xs[s, 1]
-                xi2 = xs[s, 2]
-                for m in range(nst):
-                    skip = False
-                    for a in range(3):
-                        cc[a] = c[a] + offs[m][a]
-                        shift[a] = 0.0
-                        if cc[a] < 0 or cc[a] >= ncell[a]:
-                            if not periodic[a]:
-                                skip = True
-                            elif cc[a] < 0:
-                                shift[a] = -box[a]
-                            else:
-                                shift[a] = box[a]
-                            cc[a] = (cc[a] + ncell[a]) % ncell[a]
-                    if skip:
-                        continue
-                    nid = (cc[0] * ncell[1] + cc[1]) * ncell[2] + cc[2]
-                    t = cell_start[nid]
-                    if later_only[m] and t <= s:
-                        t = s + 1
-                    if half_stencil:
-                        # a wrapped neighbor cell is one whole box away: shift it instead of a minimum image
-                        xj0 = xi0 - shift[0]
-                        xj1 = xi1 - shift[1]
-                        xj2 = xi2 - shift[2]
-                        for t in range(t, cell_start[nid + 1]):
-                            d = xj0 - xs[t, 0]
-                            r2 = d * d
-                            d = xj1 - xs[t, 1]
-                            r2 += d * d
-                            d = xj2 - xs[t, 2]
-                            r2 += d * d
-                            if r2 < rlist2:
-                                if count < cap:
-                                    nbr[count] = rows[t]
-                                count += 1
-                    else:
+        if half_stencil:
+            count = _column_pass(pxs, prows, pnbr, cap, &cell_start[0], ncell, reach, box, periodic,
+                                 width, rlist2, &start[0])
+        else:
+            for ci in range(total_cells):
+                if cell_start[ci] == cell_start[ci + 1]:
+                    continue
+                c[2] = ci % ncell[2]
+                c[1] = (ci // ncell[2]) % ncell[1]
+                c[0] = ci // (ncell[2] * ncell[1])
+                for s in range(cell_start[ci], cell_start[ci + 1]):
+                    start[s] = count
+                    xi0 = xs[s, 0]
+                    xi1 = xs[s, 1]
+                    xi2 = xs[s, 2]
+                    for m in range(nst):
+                        skip = False
+                        for a in range(3):
+                            cc[a] = c[a] + offs[m][a]
+                            if cc[a] < 0 or cc[a] >= ncell[a]:
+                                if not periodic[a]:
+                                    skip = True
+                                cc[a] = (cc[a] + ncell[a]) % ncell[a]
+                        if skip:
+                            continue
+                        nid = (cc[0] * ncell[1] + cc[1]) * ncell[2] + cc[2]
+                        t = cell_start[nid]
+                        if t <= s:
+                            t = s + 1
                         for t in range(t, cell_start[nid + 1]):
                             d = _wrap_delta(xi0 - xs[t, 0], box[0], half[0], periodic[0])
                             r2 = d * d
