@@ -91,7 +91,8 @@ class NeighborList:
         periodic = state.periodic
         count = _nk.build_half_list(x, state.box, periodic, self.rlist, self.rows, self.start, self.neighbors)
         if count > len(self.neighbors):  # grow with headroom, never drop pairs
-            self.neighbors = np.empty(int(count * 1.2) + 16, dtype=np.intc)
+            self.neighbors = None  # release before allocating: peak memory
+            self.neighbors = np.empty(int(count * 1.1) + 16, dtype=np.intc)
             count = _nk.build_half_list(x, state.box, periodic, self.rlist, self.rows, self.start, self.neighbors)
         self.n_pairs = int(count)
         self.reference = x.copy()
@@ -102,7 +103,7 @@ class NeighborList:
         n = state.n_atoms
         if state.pbc.all() and state.volume > 0:
             per_atom = 0.5 * n / state.volume * 4.0 / 3.0 * np.pi * self.rlist**3
-            return int(n * per_atom * 1.25) + 64
+            return int(n * per_atom * 1.1) + 64
         return 64 * n
 
     def pairs(self, state):

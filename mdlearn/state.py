@@ -113,9 +113,11 @@ class State:
             return names, arr.astype(np.intc)
         if arr.dtype.kind not in "UO":
             raise ValueError(f"types must be names or integers, got dtype {arr.dtype}")
-        names = list(dict.fromkeys(str(t) for t in arr))
-        lookup = {name: k for k, name in enumerate(names)}
-        return names, np.array([lookup[str(t)] for t in arr], dtype=np.intc)
+        unique, first, inverse = np.unique(arr.astype(str), return_index=True, return_inverse=True)
+        order = np.argsort(first)  # names in order of first appearance
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        return [str(u) for u in unique[order]], rank[inverse.ravel()].astype(np.intc)
 
     def _default_masses(self):
         if self.units.name == "lj":
@@ -277,14 +279,31 @@ class State:
 
     @classmethod
     def from_dict(cls, d):
-        st = cls(d["positions"], box=d["box"], pbc=d["pbc"], types=np.asarray(d["type_names"])[d["types"]],
-                 masses=d["masses"], charges=d["charges"], velocities=d["velocities"], units=d["units"])
+        st = cls(d["positions"], box=d["box"], pbc=d["pbc"], types=d["types"], masses=d["masses"],
+                 charges=d["charges"], velocities=d["velocities"], units=d["units"])
         st.type_names = list(d["type_names"])
-        st._types[...] = d["types"]
         st._forces[...] = d["forces"]
         st.images[...] = d["images"]
         st.step, st.time = int(d["step"]), float(d["time"])
         return st
+
+    @classmethod
+    def from_atoms(cls, atoms):
+        """A state in ``"real"`` units from an ``ase.Atoms``: positions, velocities (from the momenta, in
+        Å/fs), masses, chemical symbols as type names, initial charges, cell and pbc. An orthorhombic cell
+        only (a triclinic one raises ``NotImplementedError``); an all-zero cell gives ``box=None``.
+        See :func:`mdlearn.ase.state_from_atoms`."""
+        from .ase import state_from_atoms
+
+        return state_from_atoms(atoms, cls)
+
+    def to_atoms(self, symbols=None):
+        """An ``ase.Atoms`` carrying positions, momenta, masses, numbers, charges, cell ``diag(box)`` and
+        pbc; needs ``"real"`` units. ``symbols={type_name: element}`` renames types that are not element
+        symbols. See :func:`mdlearn.ase.state_to_atoms`."""
+        from .ase import state_to_atoms
+
+        return state_to_atoms(self, symbols)
 
     def copy(self):
         """An independent deep copy."""

@@ -217,8 +217,18 @@ def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigne
         ncell[a] = <long>floor(ext[a] * reach / rlist)
         if ncell[a] < 1:
             ncell[a] = 1
-        if ncell[a] > 1024:  # sparse open systems: bound the grid, not the correctness
-            ncell[a] = 1024
+    # Bound the grid by the atom count (short cutoffs, sparse or open systems): wider bins stay correct,
+    # as long as periodic axes keep 2 reach + 1 of them.
+    cdef double excess = (<double>ncell[0] * ncell[1] * ncell[2]) / (2.0 * n + 125.0)
+    cdef long floor_a
+    if excess > 1.0:
+        for a in range(3):
+            floor_a = 2 * reach + 1 if periodic[a] else 1
+            if ncell[a] > floor_a:
+                ncell[a] = <long>floor(ncell[a] / excess ** (1.0 / 3.0))
+                if ncell[a] < floor_a:
+                    ncell[a] = floor_a
+    for a in range(3):
         width[a] = ext[a] / ncell[a] if ext[a] > 0 else 1.0
     cdef bint half_stencil = True
     for a in range(3):
