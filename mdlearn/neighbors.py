@@ -2,6 +2,7 @@
 import numpy as np
 
 from ._kernels import neighbors as _nk
+from .threads import get_num_threads
 
 __all__ = ["NeighborList"]
 
@@ -89,11 +90,14 @@ class NeighborList:
         if self.neighbors.shape[0] == 0:
             self.neighbors = np.empty(self._estimate(state), dtype=np.intc)
         periodic = state.periodic
-        count = _nk.build_half_list(x, state.box, periodic, self.rlist, self.rows, self.start, self.neighbors)
+        threads = get_num_threads()
+        count = _nk.build_half_list(x, state.box, periodic, self.rlist, self.rows, self.start, self.neighbors,
+                                    threads)
         if count > len(self.neighbors):  # grow with headroom, never drop pairs
             self.neighbors = None  # release before allocating: peak memory
             self.neighbors = np.empty(int(count * 1.1) + 16, dtype=np.intc)
-            count = _nk.build_half_list(x, state.box, periodic, self.rlist, self.rows, self.start, self.neighbors)
+            count = _nk.build_half_list(x, state.box, periodic, self.rlist, self.rows, self.start, self.neighbors,
+                                    threads)
         self.n_pairs = int(count)
         self.reference = x.copy()
         self._box = state.box.copy()

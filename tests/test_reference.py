@@ -213,3 +213,22 @@ def test_lj_after_moves_with_stale_but_valid_list(random_state):
     res = ff.compute(st, nlist=nl)
     assert nl.builds == 1
     _assert_matches(res, _oracle(st, **oracle_kw))
+
+
+@pytest.mark.skipif(not openmp_enabled(), reason="built without OpenMP")
+@pytest.mark.parametrize("pbc", [True, (True, True, False)])
+def test_threaded_neighbor_build_equals_serial(random_state, pbc):
+    """Large enough (N >= 4096) for the build to split its bins between threads; the pairs must be the
+    same set, each once, and their shifts the same."""
+    st = random_state(6000, [19.0, 22.0, 17.0], pbc=pbc)
+    lists = []
+    for threads in (1, 2):
+        mdl.set_num_threads(threads)
+        nl = mdl.NeighborList(cutoff=2.5, skin=0.3)
+        nl.build(st)
+        i, j, shift = nl.pairs(st)
+        pairs = {(min(a, b), max(a, b)): tuple(np.round(s * (1 if a < b else -1), 9))
+                 for a, b, s in zip(i.tolist(), j.tolist(), shift)}
+        assert len(pairs) == nl.n_pairs
+        lists.append(pairs)
+    assert lists[0] == lists[1]
