@@ -228,7 +228,7 @@ def test_threaded_neighbor_build_equals_serial(random_state, pbc):
         nl.build(st)
         i, j, shift = nl.pairs(st)
         pairs = {(min(a, b), max(a, b)): tuple(np.round(s * (1 if a < b else -1), 9))
-                 for a, b, s in zip(i.tolist(), j.tolist(), shift)}
+                 for a, b, s in zip(i.tolist(), j.tolist(), shift, strict=True)}
         assert len(pairs) == nl.n_pairs
         lists.append(pairs)
     assert lists[0] == lists[1]
