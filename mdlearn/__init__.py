@@ -11,6 +11,7 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from . import build, units  # noqa: E402
 from .errors import SimulationError  # noqa: E402
 from .forces import ForceField, ForceResult, LennardJones, Request  # noqa: E402
+from .forces.ase import AseForceTerm  # noqa: E402
 from .integrators import Langevin, NoseHooverChain, VelocityVerlet  # noqa: E402
 from .neighbors import NeighborList  # noqa: E402
 from .reporters import CheckpointReporter, ThermoReporter, TrajectoryReporter  # noqa: E402
@@ -20,7 +21,7 @@ from .threads import get_num_threads, set_num_threads  # noqa: E402
 from .triggers import Periodic  # noqa: E402
 
 __all__ = [
-    "CheckpointReporter", "ForceField", "ForceResult", "Langevin", "LennardJones", "NeighborList",
+    "AseForceTerm", "CheckpointReporter", "ForceField", "ForceResult", "Langevin", "LennardJones", "NeighborList",
     "NoseHooverChain", "Periodic", "Request", "Simulation", "SimulationError", "Snapshot", "State",
     "ThermoReporter", "TrajectoryReporter", "VelocityVerlet", "build", "get_num_threads",
     "set_num_threads", "units",

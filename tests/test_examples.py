@@ -73,7 +73,14 @@ def fast_yaml(name, steps=200):
     return run
 
 
+def fast_ase_calculator(tmp_path):
+    run_python_example(EXAMPLES / "ase_calculator.py",
+                       ["--cells", "4", "--steps", "20", "--out", str(tmp_path / "out")])
+    assert (tmp_path / "out" / "md.traj").stat().st_size > 0
+
+
 FAST = {
+    "ase_calculator.py": fast_ase_calculator,
     "lj_demo.py": fast_lj_demo,
     "lj_liquid.yaml": fast_yaml("lj_liquid.yaml"),
 }
