@@ -8,10 +8,13 @@ __version__ = "0.1.0"
 # Set before the kernels load the OpenMP runtime; an explicit user setting wins.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from . import build, units  # noqa: E402
+from . import analysis, build, units  # noqa: E402
 from .errors import SimulationError  # noqa: E402
-from .forces import ForceField, ForceResult, LennardJones, Request  # noqa: E402
+from .forces import DirectCoulomb, Ewald, ForceField, ForceResult, LennardJones, Request  # noqa: E402
 from .forces.ase import AseForceTerm  # noqa: E402
+from .forces.dielectric import DielectricSphere  # noqa: E402
+from .forces.pair import WCA  # noqa: E402
+from .forces.walls import PlanarWalls, SphereBody, SphericalCell  # noqa: E402
 from .integrators import Langevin, NoseHooverChain, VelocityVerlet  # noqa: E402
 from .neighbors import NeighborList  # noqa: E402
 from .reporters import CheckpointReporter, ThermoReporter, TrajectoryReporter  # noqa: E402
@@ -21,8 +24,9 @@ from .threads import get_num_threads, set_num_threads  # noqa: E402
 from .triggers import Periodic  # noqa: E402
 
 __all__ = [
-    "AseForceTerm", "CheckpointReporter", "ForceField", "ForceResult", "Langevin", "LennardJones", "NeighborList",
-    "NoseHooverChain", "Periodic", "Request", "Simulation", "SimulationError", "Snapshot", "State",
-    "ThermoReporter", "TrajectoryReporter", "VelocityVerlet", "build", "get_num_threads",
+    "AseForceTerm", "CheckpointReporter", "DielectricSphere", "DirectCoulomb", "Ewald", "ForceField",
+    "ForceResult", "Langevin", "LennardJones", "NeighborList", "NoseHooverChain", "Periodic", "PlanarWalls",
+    "Request", "Simulation", "SimulationError", "Snapshot", "SphereBody", "SphericalCell", "State",
+    "ThermoReporter", "TrajectoryReporter", "VelocityVerlet", "WCA", "analysis", "build", "get_num_threads",
     "set_num_threads", "units",
 ]

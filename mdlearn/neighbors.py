@@ -19,9 +19,10 @@ class NeighborList:
 
     Attributes
     ----------
-    rows, start, neighbors : arrays
+    rows, start, neighbors, codes : arrays
         Row k lists the neighbors ``neighbors[start[k]:start[k + 1]]`` of atom ``rows[k]``; rows follow the
-        cell grid, so consecutive rows are close in space.
+        cell grid, so consecutive rows are close in space. ``codes`` names the periodic image of each
+        neighbor, ``(sx+1) + 3 (sy+1) + 9 (sz+1)`` with ``r_j + s L`` the image within range.
     builds : int
         How many times the list was built.
 
@@ -44,6 +45,7 @@ class NeighborList:
         self.rows = np.zeros(0, dtype=np.intc)
         self.start = np.zeros(1, dtype=np.int_)
         self.neighbors = np.zeros(0, dtype=np.intc)
+        self.codes = np.zeros(0, dtype=np.uint8)
         self.reference = None
         self._box = None
         self.builds = 0
@@ -67,7 +69,7 @@ class NeighborList:
                 or self._box.tobytes() != state.box.tobytes()):
             return True
         half = 0.5 * self.skin
-        return _nk.max_displacement_sq(state.positions, self.reference, state.box, state.periodic) > half * half
+        return _nk.max_displacement_sq(state.positions, self.reference) > half * half
 
     def update(self, state):
         """Rebuild when needed; return whether it rebuilt."""
@@ -77,31 +79,40 @@ class NeighborList:
         return True
 
     def build(self, state):
-        """Build the list from ``state`` (positions must be inside the box on periodic axes)."""
+        """Wrap ``state``'s positions into the box (in place) and build the list from them.
+
+        Until the next build the integrator does not rewrap, so every pair keeps the image it was found with.
+        """
         self.check_box(state)
         x = state.positions
         if not np.all(np.isfinite(x)):
             i = int(np.argwhere(~np.isfinite(x))[0, 0])
             raise ValueError(f"position of atom {i} is not finite: {x[i].tolist()}")
+        state.wrap()
         n = len(x)
         if self.start.shape[0] != n + 1:
             self.start = np.zeros(n + 1, dtype=np.int_)
             self.rows = np.zeros(n, dtype=np.intc)
         if self.neighbors.shape[0] == 0:
-            self.neighbors = np.empty(self._estimate(state), dtype=np.intc)
-        periodic = state.periodic
+            self._allocate(self._estimate(state))
         threads = get_num_threads()
-        count = _nk.build_half_list(x, state.box, periodic, self.rlist, self.rows, self.start, self.neighbors,
-                                    threads)
+        count = self._build(state, threads)
         if count > len(self.neighbors):  # grow with headroom, never drop pairs
-            self.neighbors = None  # release before allocating: peak memory
-            self.neighbors = np.empty(int(count * 1.1) + 16, dtype=np.intc)
-            count = _nk.build_half_list(x, state.box, periodic, self.rlist, self.rows, self.start, self.neighbors,
-                                    threads)
+            self._allocate(int(count * 1.1) + 16)
+            count = self._build(state, threads)
         self.n_pairs = int(count)
         self.reference = x.copy()
         self._box = state.box.copy()
         self.builds += 1
+
+    def _allocate(self, capacity):
+        self.neighbors = self.codes = None  # release before allocating: peak memory
+        self.neighbors = np.empty(capacity, dtype=np.intc)
+        self.codes = np.empty(capacity, dtype=np.uint8)
+
+    def _build(self, state, threads):
+        return _nk.build_half_list(state.positions, state.box, state.periodic, self.rlist, self.rows, self.start,
+                                   self.neighbors, self.codes, threads)
 
     def _estimate(self, state):
         n = state.n_atoms
@@ -111,15 +122,14 @@ class NeighborList:
         return 64 * n
 
     def pairs(self, state):
-        """(i, j, shift) arrays of listed pairs, with ``r_j + shift - r_i`` the minimum-image vector.
+        """(i, j, shift) arrays of listed pairs, with ``r_j + shift - r_i`` the vector from i to the image
+        of j within range (valid until the next build).
 
         For force terms written in NumPy or torch; ``shift`` is in length units.
         """
         counts = np.diff(self.start)
         i = np.repeat(self.rows.astype(np.intp), counts)
         j = self.neighbors[: self.n_pairs].astype(np.intp)
-        d = state.positions[j] - state.positions[i]
-        shift = np.zeros_like(d)
-        for a in np.flatnonzero(state.pbc):
-            shift[:, a] = -np.round(d[:, a] / state.box[a]) * state.box[a]
-        return i, j, shift
+        code = self.codes[: self.n_pairs].astype(np.intp)
+        images = np.stack([code % 3, code // 3 % 3, code // 9], axis=1) - 1
+        return i, j, images * state.box

@@ -116,7 +116,6 @@ class Simulation:
         self.analyzers = []
         self.analysis = {}
         self.last_checkpoint = None
-        state.wrap()
         forcefield.attach(state)
         integrator.attach(state)
         self._result = ForceResult(state.n_atoms, forces=state.forces)
@@ -305,15 +304,19 @@ class Simulation:
             payload = pickle.load(fh)
         if not isinstance(payload, dict) or payload.get("format") != _CHECKPOINT_FORMAT:
             raise ValueError(f"{path} is not an mdlearn checkpoint")
-        state = State.from_dict(payload["state"])
-        forces = state.forces.copy()
+        saved = payload["state"]
+        state = State.from_dict(saved)
         sim = cls(state, payload["forcefield"], payload["integrator"], skin=payload["skin"],
                   blowup_factor=payload["blowup_factor"])
+        # Setting up evaluated forces and may have rewrapped positions: put back the saved arrays, and
+        # rebuild the list from the same build positions -> same pairs, order, images and float sums.
+        state.positions = saved["positions"]
+        state.images[...] = saved["images"]
+        state.forces[...] = saved["forces"]
         ref = payload["nlist_reference"]
-        if ref is not None:  # same build positions -> same pair order -> same floating-point sums
+        if ref is not None:
             at_build = state.copy()
             at_build.positions = ref
             sim.nlist.build(at_build)
-        state.forces[...] = forces
         sim.last_checkpoint = os.fspath(path)
         return sim

@@ -14,7 +14,7 @@ def _vector3(value, name, n):
     if bad.any():
         i = int(np.argwhere(bad)[0, 0])
         raise ValueError(f"{name} of atom {i} is not finite: {arr[i].tolist()}")
-    return np.ascontiguousarray(arr)
+    return np.array(arr, order="C", copy=True)  # the state owns its buffers: never alias the caller's
 
 
 def _per_atom(value, name, n):

@@ -73,6 +73,18 @@ def fast_yaml(name, steps=200):
     return run
 
 
+def fast_nanoparticle_ions(tmp_path):
+    out = tmp_path / "np"
+    run_python_example(EXAMPLES / "nanoparticle_ions.py",
+                       ["--out", str(out), "--steps", "200", "--equilibration", "50", "--radius", "1.0", "--charge",
+                        "-6", "--cell-radius", "3.0", "--threads", "1", "--no-progress"])
+    data = np.genfromtxt(out / "profile.csv", delimiter=",", names=True)
+    assert data.dtype.names[:3] == ("r_nm", "counterion_M", "counterion_error") and len(data) == 20
+    assert np.all(data["counterion_M"] >= 0) and data["counterion_M"].max() > 0
+    png = (out / "profile.png").read_bytes()
+    assert png.startswith(PNG_MAGIC) and len(png) > 10_000
+
+
 def fast_ase_calculator(tmp_path):
     run_python_example(EXAMPLES / "ase_calculator.py",
                        ["--cells", "4", "--steps", "20", "--out", str(tmp_path / "out")])
@@ -82,6 +94,7 @@ def fast_ase_calculator(tmp_path):
 FAST = {
     "ase_calculator.py": fast_ase_calculator,
     "lj_demo.py": fast_lj_demo,
+    "nanoparticle_ions.py": fast_nanoparticle_ions,
     "lj_liquid.yaml": fast_yaml("lj_liquid.yaml"),
 }
 IGNORED_SUFFIXES = {".md", ".txt", ".png"}

@@ -4,7 +4,6 @@
 ``inv_mass`` is the per-atom force->acceleration factor (acceleration unit / mass), so kernels stay
 unit-agnostic.
 """
-from libc.math cimport floor
 
 
 def kick(double[:, ::1] v, const double[:, ::1] f, const double[::1] inv_mass, double dt):
@@ -33,25 +32,14 @@ def kick_twice_ke(double[:, ::1] v, const double[:, ::1] f, const double[::1] in
     return s
 
 
-def drift(double[:, ::1] x, const double[:, ::1] v, double dt, const double[::1] box,
-          const unsigned char[::1] periodic, int[:, ::1] images):
-    """x += v dt, then wrap periodic axes into [0, L) and count the image crossings."""
+def drift(double[:, ::1] x, const double[:, ::1] v, double dt):
+    """x += v dt. No wrapping: the neighbor list rewraps when it rebuilds, so pair images stay fixed."""
     cdef Py_ssize_t i, n = x.shape[0]
-    cdef int a
-    cdef double s, L
     with nogil:
         for i in range(n):
-            for a in range(3):
-                x[i, a] += v[i, a] * dt
-                if periodic[a]:
-                    L = box[a]
-                    if x[i, a] >= L or x[i, a] < 0.0:
-                        s = floor(x[i, a] / L)
-                        x[i, a] -= s * L
-                        if x[i, a] >= L:  # rounding of a value just below 0
-                            x[i, a] -= L
-                            s += 1
-                        images[i, a] += <int>s
+            x[i, 0] += v[i, 0] * dt
+            x[i, 1] += v[i, 1] * dt
+            x[i, 2] += v[i, 2] * dt
 
 
 def ornstein_uhlenbeck(double[:, ::1] v, const double[:, ::1] noise, double c1, const double[::1] sigma):

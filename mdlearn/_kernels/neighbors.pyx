@@ -1,8 +1,11 @@
 # cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Cell list -> half Verlet list, and the displacement test that decides a rebuild.
 
-Positions on periodic axes are expected inside [0, L); pairs are found by the minimum image, which
-is unique because the caller guarantees L >= 2 * (cutoff + skin) on every periodic axis.
+Positions on periodic axes are expected inside [0, L) at build time; pairs are found by the minimum
+image, which is unique because the caller guarantees L >= 2 * (cutoff + skin) on every periodic axis.
+Each pair also records which image of j is meant (``codes``: (sx+1) + 3 (sy+1) + 9 (sz+1), with
+r_j + s L the image next to r_i), so kernels need no minimum-image test while atoms are not rewrapped,
+that is until the next build.
 """
 from cython.parallel cimport prange
 from libc.math cimport floor
@@ -29,36 +32,25 @@ def openmp_enabled():
     return bool(MDLEARN_OPENMP)
 
 
-cdef inline double _wrap_delta(double d, double length, double half, bint periodic) noexcept nogil:
-    if periodic:
-        if d > half:
-            d -= length
-        elif d < -half:
-            d += length
-    return d
-
-
-def max_displacement_sq(const double[:, ::1] x, const double[:, ::1] ref, const double[::1] box,
-                        const unsigned char[::1] periodic):
-    """Largest squared displacement of any atom between ``ref`` and ``x`` (minimum image)."""
+def max_displacement_sq(const double[:, ::1] x, const double[:, ::1] ref):
+    """Largest squared displacement of any atom between ``ref`` and ``x``. No minimum image: an atom
+    rewrapped since the build counts as moved a box length, so the list (and its image codes) is rebuilt."""
     cdef Py_ssize_t i, n = x.shape[0]
     cdef int a
     cdef double d, d2, best = 0.0
-    cdef double half[3]
-    for a in range(3):
-        half[a] = 0.5 * box[a]
     with nogil:
         for i in range(n):
             d2 = 0.0
             for a in range(3):
-                d = _wrap_delta(x[i, a] - ref[i, a], box[a], half[a], periodic[a])
+                d = x[i, a] - ref[i, a]
                 d2 += d * d
             if d2 > best or d2 != d2:  # a NaN forces a rebuild, where it is reported
                 best = d2
     return best
 
 
-cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, Py_ssize_t count, Py_ssize_t cap,
+cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, unsigned char* codes,
+                             Py_ssize_t count, Py_ssize_t cap,
                              const long* cell_start, long bin_lo, long bin_hi, const long* ncell, int reach,
                              const double* box, const unsigned char* periodic, const double* width,
                              double rlist2, long* start) noexcept nogil:
@@ -70,7 +62,9 @@ cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, Py_ssi
     cdef long seg_lo[64]
     cdef long seg_hi[64]
     cdef double seg_shift[64][3]
+    cdef unsigned char seg_code[64]
     cdef bint seg_later[64]
+    cdef int sxi, syi
     cdef double sx, sy, gx, gy
     cdef Py_ssize_t s, t, t0
     cdef double xi0, xi1, xi2, d, r2
@@ -92,19 +86,21 @@ cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, Py_ssi
                 if gx * gx + gy * gy >= rlist2:
                     continue
                 cx = c0 + ox
-                sx = 0.0
+                sxi = 0
                 if cx >= nx:
                     if not periodic[0]:
                         continue
                     cx -= nx
-                    sx = box[0]
+                    sxi = 1
                 cy = c1 + oy
-                sy = 0.0
+                syi = 0
                 if cy < 0 or cy >= ny:
                     if not periodic[1]:
                         continue
-                    sy = -box[1] if cy < 0 else box[1]
+                    syi = -1 if cy < 0 else 1
                     cy = cy + ny if cy < 0 else cy - ny
+                sx = sxi * box[0]
+                sy = syi * box[1]
                 base = (cx * ny + cy) * nz
                 z0 = c2 if own else c2 - reach
                 z1 = c2 + reach
@@ -117,6 +113,7 @@ cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, Py_ssi
                     seg_shift[nseg][0] = sx
                     seg_shift[nseg][1] = sy
                     seg_shift[nseg][2] = -box[2]
+                    seg_code[nseg] = (sxi + 1) + 3 * (syi + 1)
                     seg_later[nseg] = False
                     nseg += 1
                     z0 = 0
@@ -126,6 +123,7 @@ cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, Py_ssi
                     seg_shift[nseg][0] = sx
                     seg_shift[nseg][1] = sy
                     seg_shift[nseg][2] = box[2]
+                    seg_code[nseg] = (sxi + 1) + 3 * (syi + 1) + 18
                     seg_later[nseg] = False
                     nseg += 1
                     z1 = nz - 1
@@ -134,6 +132,7 @@ cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, Py_ssi
                 seg_shift[nseg][0] = sx
                 seg_shift[nseg][1] = sy
                 seg_shift[nseg][2] = 0.0
+                seg_code[nseg] = (sxi + 1) + 3 * (syi + 1) + 9
                 seg_later[nseg] = own
                 nseg += 1
         for s in range(cell_start[ci], cell_start[ci + 1]):
@@ -154,6 +153,7 @@ cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, Py_ssi
                         r2 += d * d
                         if r2 < rlist2:
                             nbr[count] = rows[t]
+                            codes[count] = seg_code[g]
                             count += 1
                 else:
                     for t in range(t0, seg_hi[g]):
@@ -166,11 +166,13 @@ cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, Py_ssi
                         if r2 < rlist2:
                             if count < cap:
                                 nbr[count] = rows[t]
+                                codes[count] = seg_code[g]
                             count += 1
     return count
 
 
-cdef Py_ssize_t _threaded_columns(const double* xs, const int* rows, int* nbr, Py_ssize_t cap,
+cdef Py_ssize_t _threaded_columns(const double* xs, const int* rows, int* nbr, unsigned char* codes,
+                                  Py_ssize_t cap,
                                   const long* cell_start, long total, const long* ncell, int reach,
                                   const double* box, const unsigned char* periodic, const double* width,
                                   double rlist2, long* start, Py_ssize_t n, int nthreads) noexcept nogil:
@@ -195,17 +197,18 @@ cdef Py_ssize_t _threaded_columns(const double* xs, const int* rows, int* nbr, P
     bins[nthreads] = total
     slot[nthreads] = cap
     for t in prange(nthreads, num_threads=nthreads, schedule="static", chunksize=1):
-        end[t] = _column_pass(xs, rows, nbr, slot[t], slot[t + 1], cell_start, bins[t], bins[t + 1], ncell,
+        end[t] = _column_pass(xs, rows, nbr, codes, slot[t], slot[t + 1], cell_start, bins[t], bins[t + 1], ncell,
                               reach, box, periodic, width, rlist2, start)
     for t in range(nthreads):
         if end[t] > slot[t + 1]:
-            return _column_pass(xs, rows, nbr, 0, cap, cell_start, 0, total, ncell, reach, box, periodic,
+            return _column_pass(xs, rows, nbr, codes, 0, cap, cell_start, 0, total, ncell, reach, box, periodic,
                                 width, rlist2, start)
     cum = end[0]
     for t in range(1, nthreads):
         shift = slot[t] - cum
         if shift:
             memmove(nbr + cum, nbr + slot[t], (end[t] - slot[t]) * sizeof(int))
+            memmove(codes + cum, codes + slot[t], (end[t] - slot[t]) * sizeof(unsigned char))
             for s in range(cell_start[bins[t]], cell_start[bins[t + 1]]):
                 start[s] -= shift
         cum += end[t] - slot[t]
@@ -213,7 +216,8 @@ cdef Py_ssize_t _threaded_columns(const double* xs, const int* rows, int* nbr, P
 
 
 def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigned char[::1] periodic,
-                    double rlist, int[::1] rows, long[::1] start, int[::1] nbr, int nthreads=1):
+                    double rlist, int[::1] rows, long[::1] start, int[::1] nbr, unsigned char[::1] codes,
+                    int nthreads=1):
     """Find every pair closer than ``rlist`` once (a half list), binned on a cell grid.
 
     Atoms are visited cell by cell: ``rows`` (N) receives the atom of each list row and the neighbors of
@@ -307,7 +311,12 @@ def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigne
     cdef int m
     cdef bint skip
     cdef double d, r2, rlist2 = rlist * rlist
-    cdef double xi0, xi1, xi2
+    cdef double xi[3]
+    cdef int img, code
+    cdef int POW3[3]
+    POW3[0] = 1
+    POW3[1] = 3
+    POW3[2] = 9
     cdef Py_ssize_t count = 0
     cdef double bx[3]
     cdef unsigned char per[3]
@@ -317,6 +326,7 @@ def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigne
     cdef const double* pxs = &xs[0, 0]
     cdef const int* prows = &rows[0]
     cdef int* pnbr = &nbr[0] if cap > 0 else NULL
+    cdef unsigned char* pcodes = &codes[0] if cap > 0 else NULL
     with nogil:
         for i in range(n):
             for a in range(3):
@@ -340,10 +350,10 @@ def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigne
             fill[cell_of[i]] += 1
 
         if half_stencil and nthreads > 1 and n >= 4096:
-            count = _threaded_columns(pxs, prows, pnbr, cap, &cell_start[0], total_cells, ncell, reach,
+            count = _threaded_columns(pxs, prows, pnbr, pcodes, cap, &cell_start[0], total_cells, ncell, reach,
                                       &bx[0], &per[0], width, rlist2, &start[0], n, nthreads)
         elif half_stencil:
-            count = _column_pass(pxs, prows, pnbr, 0, cap, &cell_start[0], 0, total_cells, ncell, reach,
+            count = _column_pass(pxs, prows, pnbr, pcodes, 0, cap, &cell_start[0], 0, total_cells, ncell, reach,
                                  &bx[0], &per[0], width, rlist2, &start[0])
         else:
             for ci in range(total_cells):
@@ -354,9 +364,9 @@ def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigne
                 c[0] = ci // (ncell[2] * ncell[1])
                 for s in range(cell_start[ci], cell_start[ci + 1]):
                     start[s] = count
-                    xi0 = xs[s, 0]
-                    xi1 = xs[s, 1]
-                    xi2 = xs[s, 2]
+                    xi[0] = xs[s, 0]
+                    xi[1] = xs[s, 1]
+                    xi[2] = xs[s, 2]
                     for m in range(nst):
                         skip = False
                         for a in range(3):
@@ -372,15 +382,23 @@ def build_half_list(const double[:, ::1] x, const double[::1] box, const unsigne
                         if t <= s:
                             t = s + 1
                         for t in range(t, cell_start[nid + 1]):
-                            d = _wrap_delta(xi0 - xs[t, 0], box[0], half[0], periodic[0])
-                            r2 = d * d
-                            d = _wrap_delta(xi1 - xs[t, 1], box[1], half[1], periodic[1])
-                            r2 += d * d
-                            d = _wrap_delta(xi2 - xs[t, 2], box[2], half[2], periodic[2])
-                            r2 += d * d
+                            r2 = 0.0
+                            code = 0
+                            for a in range(3):
+                                d = xi[a] - xs[t, a]
+                                img = 0
+                                if periodic[a]:
+                                    if d > half[a]:
+                                        img = 1
+                                    elif d < -half[a]:
+                                        img = -1
+                                d -= img * box[a]
+                                r2 += d * d
+                                code += (img + 1) * POW3[a]
                             if r2 < rlist2:
                                 if count < cap:
                                     nbr[count] = rows[t]
+                                    codes[count] = code
                                 count += 1
         start[n] = count
     return count

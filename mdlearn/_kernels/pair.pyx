@@ -17,9 +17,9 @@ cdef enum:
     OFFSET = 5
 
 
-cdef inline double _lj_atom(Py_ssize_t k, const int* rows, const double* x, const double* box, const double* half,
-                            const unsigned char* periodic, const int* types, int ntypes,
-                            const long* start, const int* nbr, const double* table,
+cdef inline double _lj_atom(Py_ssize_t k, const int* rows, const double* x, const double* shifts,
+                            const int* types, int ntypes, const long* start, const int* nbr,
+                            const unsigned char* codes, const double* table,
                             double* f, double* vir, bint want_energy, bint want_virial) noexcept nogil:
     cdef Py_ssize_t p, j, i = rows[k]
     cdef const double* prm
@@ -27,27 +27,13 @@ cdef inline double _lj_atom(Py_ssize_t k, const int* rows, const double* x, cons
     cdef double fx = 0.0, fy = 0.0, fz = 0.0
     cdef double xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2]
     cdef const double* trow = table + 6 * types[i] * ntypes
-    cdef bint px = periodic[0], py = periodic[1], pz = periodic[2]
+    cdef const double* sh
     for p in range(start[k], start[k + 1]):
         j = nbr[p]
-        dx = xi - x[3 * j]
-        dy = yi - x[3 * j + 1]
-        dz = zi - x[3 * j + 2]
-        if px:
-            if dx > half[0]:
-                dx -= box[0]
-            elif dx < -half[0]:
-                dx += box[0]
-        if py:
-            if dy > half[1]:
-                dy -= box[1]
-            elif dy < -half[1]:
-                dy += box[1]
-        if pz:
-            if dz > half[2]:
-                dz -= box[2]
-            elif dz < -half[2]:
-                dz += box[2]
+        sh = shifts + 3 * codes[p]
+        dx = xi - x[3 * j] - sh[0]
+        dy = yi - x[3 * j + 1] - sh[1]
+        dz = zi - x[3 * j + 2] - sh[2]
         r2 = dx * dx + dy * dy + dz * dz
         prm = trow + 6 * types[j]
         if r2 >= prm[CUTSQ]:
@@ -76,13 +62,14 @@ cdef inline double _lj_atom(Py_ssize_t k, const int* rows, const double* x, cons
     return e
 
 
-def lennard_jones(const double[:, ::1] x, const double[::1] box, const unsigned char[::1] periodic,
-                  const int[::1] types, const int[::1] rows, const long[::1] start, const int[::1] nbr,
+def lennard_jones(const double[:, ::1] x, const double[::1] box, const int[::1] types, const int[::1] rows,
+                  const long[::1] start, const int[::1] nbr, const unsigned char[::1] codes,
                   const double[:, ::1] table, double[:, ::1] f, double[::1] virial6,
                   bint want_energy, bint want_virial, double[:, :, ::1] scratch, double[:, ::1] vscratch):
     """Add LJ forces into ``f`` (and the virial's xx, yy, zz, xy, xz, yz into ``virial6``); return the energy.
 
-    Row k of the neighbor list (``rows``, ``start``, ``nbr``) holds the later neighbors of atom ``rows[k]``.
+    Row k of the neighbor list (``rows``, ``start``, ``nbr``, ``codes``) holds the later neighbors of atom
+    ``rows[k]`` and the periodic image of each (see ``neighbors.pyx``).
     ``table[ti * ntypes + tj]`` holds (48 eps s^12, 24 eps s^6, 4 eps s^12, 4 eps s^6, rc^2, shift).
     The thread count is ``vscratch.shape[0]``; ``vscratch`` is (nthreads, 8) (a row per thread, padded
     against false sharing) and ``scratch`` (nthreads - 1, N, 3) force buffers for threads other than the
@@ -93,14 +80,12 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const unsigned 
     cdef int ntypes = 1
     while ntypes * ntypes < table.shape[0]:
         ntypes += 1
-    cdef double bx[3]
-    cdef double half[3]
-    cdef unsigned char per[3]
-    cdef int a, t
-    for a in range(3):
-        bx[a] = box[a]
-        half[a] = 0.5 * box[a]
-        per[a] = periodic[a]
+    cdef double shifts[27 * 3]  # image code -> s L
+    cdef int a, t, code
+    for code in range(27):
+        shifts[3 * code] = (code % 3 - 1) * box[0]
+        shifts[3 * code + 1] = (code // 3 % 3 - 1) * box[1]
+        shifts[3 * code + 2] = (code // 9 - 1) * box[2]
     cdef double energy = 0.0
     cdef Py_ssize_t i
     cdef double vir[6]
@@ -111,6 +96,7 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const unsigned 
     cdef const long* ps = &start[0]
     cdef const int* pr = &rows[0]
     cdef const int* pn = &nbr[0] if nbr.shape[0] > 0 else NULL
+    cdef const unsigned char* pc = &codes[0] if codes.shape[0] > 0 else NULL
     cdef const double* ptab = &table[0, 0]
     cdef double* pf = &f[0, 0]
     cdef double* pscr = &scratch[0, 0, 0]
@@ -120,7 +106,7 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const unsigned 
     if nthreads == 1:
         with nogil:
             for i in range(n):
-                energy += _lj_atom(i, pr, px, bx, half, per, pt, ntypes, ps, pn, ptab, pf, vir,
+                energy += _lj_atom(i, pr, px, shifts, pt, ntypes, ps, pn, pc, ptab, pf, vir,
                                    want_energy, want_virial)
     else:
         # thread 0 adds straight into f, thread t > 0 into scratch[t - 1]: one buffer fewer
@@ -129,7 +115,7 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const unsigned 
         with nogil:
             for i in prange(n, num_threads=nthreads, schedule="static", chunksize=256):
                 mine = pf if threadid() == 0 else pscr + (threadid() - 1) * stride
-                energy += _lj_atom(i, pr, px, bx, half, per, pt, ntypes, ps, pn, ptab,
+                energy += _lj_atom(i, pr, px, shifts, pt, ntypes, ps, pn, pc, ptab,
                                    mine, pvs + 8 * threadid(), want_energy, want_virial)
             for i in prange(n, num_threads=nthreads, schedule="static"):
                 for t in range(nthreads - 1):

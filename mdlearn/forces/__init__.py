@@ -1,5 +1,9 @@
 """Force terms and the force field that sums them."""
 from .base import ForceField, ForceResult, Request
-from .pair import LennardJones
+from .coulomb import DirectCoulomb, Ewald
+from .dielectric import DielectricSphere
+from .pair import WCA, LennardJones
+from .walls import PlanarWalls, SphereBody, SphericalCell
 
-__all__ = ["ForceField", "ForceResult", "LennardJones", "Request"]
+__all__ = ["DielectricSphere", "DirectCoulomb", "Ewald", "ForceField", "ForceResult", "LennardJones", "PlanarWalls",
+           "Request", "SphereBody", "SphericalCell", "WCA"]

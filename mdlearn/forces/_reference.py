@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["LJReference", "all_pairs_within", "lennard_jones", "lj_pair_parameters", "minimum_image",
-           "pair_vectors"]
+__all__ = ["CoulombReference", "LJReference", "all_pairs_within", "coulomb_lattice_sum", "direct_coulomb",
+           "ewald_coulomb", "lennard_jones", "lj_pair_parameters", "minimum_image", "pair_vectors"]
 
 
 class LJReference(NamedTuple):
@@ -155,3 +155,138 @@ def lennard_jones(positions, box=None, pbc=True, types=None, epsilon=1.0, sigma=
         energy += tail_energy
         virial = virial + np.eye(3) * (tail_virial / 3.0)
     return LJReference(energy, forces, virial, tail_energy, tail_virial)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Coulomb
+# ------------------------------------------------------------------------------------------------------
+class CoulombReference(NamedTuple):
+    """Energy (float), forces (N, 3) and virial (3, 3) of a Coulomb oracle (``virial`` is None where the
+    oracle does not define one)."""
+
+    energy: float
+    forces: np.ndarray
+    virial: np.ndarray
+
+
+def direct_coulomb(positions, charges, prefactor=1.0):
+    """``E = C sum_{i<j} q_i q_j / r_ij`` over all pairs of an open (non-periodic) system, with forces and
+    the pair virial ``W = sum_{i<j} r_ij (x) f_ij``."""
+    x = np.asarray(positions, dtype=np.float64)
+    q = np.asarray(charges, dtype=np.float64)
+    i, j = np.triu_indices(len(x), k=1)
+    rij = x[i] - x[j]
+    r = np.sqrt(np.einsum("ij,ij->i", rij, rij))
+    qq = prefactor * q[i] * q[j]
+    fij = (qq / r**3)[:, None] * rij
+    forces = np.zeros_like(x)
+    np.add.at(forces, i, fij)
+    np.add.at(forces, j, -fij)
+    return CoulombReference(float(np.sum(qq / r)), forces, rij.T @ fij)
+
+
+def ewald_coulomb(positions, charges, box, alpha, cutoff, kcut, prefactor=1.0, slab_factor=None):
+    """Ewald energy, forces and virial written out term by term (tin-foil boundary conditions).
+
+    Real space over all minimum-image pairs with ``r < cutoff`` (needs ``cutoff <= L / 2``); reciprocal
+    space over the *full* set of k = 2 pi n / L, 0 < |k| <= ``kcut``, with exp(i k.r) evaluated directly;
+    self term; a uniform neutralising background when the charges do not sum to zero. With
+    ``slab_factor`` the system is periodic in x and y only: the k vectors use a z period of
+    ``slab_factor * box[2]``, the real space uses no image along z, and Yeh and Berkowitz's term
+    ``C 2 pi M_z^2 / V`` is added. Virial of the reciprocal part: ``-dE/d eps_ab`` of the (padded) cell.
+    """
+    x = np.asarray(positions, dtype=np.float64)
+    q = np.asarray(charges, dtype=np.float64)
+    box = np.asarray(box, dtype=np.float64).copy()
+    pbc = np.array([True, True, slab_factor is None])
+    # real space
+    i, j, rij = pair_vectors(x, box, pbc)
+    r = np.sqrt(np.einsum("ij,ij->i", rij, rij))
+    inside = r < cutoff
+    i, j, rij, r = i[inside], j[inside], rij[inside], r[inside]
+    qq = q[i] * q[j]
+    from scipy.special import erfc
+
+    e_pairs = qq * erfc(alpha * r) / r
+    fij = ((e_pairs + qq * 2 * alpha / np.sqrt(np.pi) * np.exp(-(alpha * r) ** 2)) / r**2)[:, None] * rij
+    forces = np.zeros_like(x)
+    np.add.at(forces, i, fij)
+    np.add.at(forces, j, -fij)
+    energy = float(e_pairs.sum())
+    virial = rij.T @ fij
+    # reciprocal space, full k sphere
+    period = box.copy()
+    if slab_factor is not None:
+        period[2] = slab_factor * box[2]
+    volume = float(np.prod(period))
+    nmax = np.floor(kcut * period / (2 * np.pi)).astype(int)
+    grids = np.meshgrid(*(np.arange(-m, m + 1) for m in nmax), indexing="ij")
+    n = np.stack([g.ravel() for g in grids], axis=1)
+    k = n * (2 * np.pi / period)
+    k2 = np.einsum("ij,ij->i", k, k)
+    keep = (k2 > 0) & (k2 <= kcut * kcut)
+    k, k2 = k[keep], k2[keep]
+    phase = np.exp(1j * (k @ x.T))                    # (nk, N)
+    S = phase @ q                                     # structure factors
+    g = 2 * np.pi / volume * np.exp(-k2 / (4 * alpha**2)) / k2
+    s2 = np.abs(S) ** 2
+    e_rec = float(np.sum(g * s2))
+    # F_i = -dE/dr_i = sum_k g 2 q_i k Im(exp(i k.r_i) conj(S_k))
+    im = np.imag(phase * np.conj(S)[:, None])          # (nk, N)
+    forces += 2 * q[:, None] * ((g[:, None] * im).T @ k)
+    energy += e_rec
+    w = g * s2
+    virial = virial + np.eye(3) * e_rec - (w * 2 * (1 / k2 + 1 / (4 * alpha**2)))[None, :] * k.T @ k
+    # self and background
+    energy -= alpha / np.sqrt(np.pi) * float(q @ q)
+    net = float(q.sum())
+    if slab_factor is None and net != 0.0:
+        e_bg = -np.pi * net * net / (2 * volume * alpha**2)
+        energy += e_bg
+        virial = virial + np.eye(3) * e_bg
+    if slab_factor is not None:
+        mz = float(q @ x[:, 2])
+        energy += 2 * np.pi / volume * mz * mz
+        forces[:, 2] -= 4 * np.pi / volume * mz * q
+        virial = virial + np.diag([1.0, 1.0, -1.0]) * (2 * np.pi / volume * mz * mz)
+    return CoulombReference(prefactor * energy, prefactor * forces, prefactor * virial)
+
+
+def coulomb_lattice_sum(positions, charges, box, cells, prefactor=1.0, chunk=4096):
+    """Brute-force Coulomb sum of a periodic box over a finite cube of image cells.
+
+    Sums ``(C / 2) sum_n sum_{i, j}' q_i q_j / |r_i - r_j + n L|`` and the matching forces over all image
+    cells ``n`` with ``|n_a| <= cells[a]`` (the prime drops i = j in the central cell): the energy of the
+    central cell of a finite crystal in vacuum. The block of cells must be a cube,
+    ``(2 cells[a] + 1) L_a`` equal on all axes. For a neutral box this tends, as the cube grows, to the
+    tin-foil (Ewald) result plus the surface term ``C 2 pi |M|^2 / (3 V)``, ``M = sum_i q_i r_i`` (de Leeuw,
+    Perram and Smith, Proc. R. Soc. A 373, 27 (1980); a cube depolarises like a sphere). The surface
+    term and its force ``-C 4 pi q_i M / (3 V)`` are removed here, so the result approaches Ewald's;
+    what remains falls off with even powers of the inverse cube side.
+    """
+    x = np.asarray(positions, dtype=np.float64)
+    q = np.asarray(charges, dtype=np.float64)
+    box = np.asarray(box, dtype=np.float64)
+    cells = np.broadcast_to(np.asarray(cells, dtype=int), (3,))
+    side = (2 * cells + 1) * box
+    if not np.allclose(side, side[0], rtol=1e-12):
+        raise ValueError(f"the block of image cells must be a cube, got sides {side.tolist()}")
+    grids = np.meshgrid(*(np.arange(-k, k + 1) for k in cells), indexing="ij")
+    shifts = np.stack([g.ravel() for g in grids], axis=1) * box
+    d0 = x[:, None, :] - x[None, :, :]                # r_i - r_j  (N, N, 3)
+    qq = q[:, None] * q[None, :]
+    energy = 0.0
+    forces = np.zeros_like(x)
+    for start in range(0, len(shifts), chunk):
+        s = shifts[start:start + chunk]
+        d = d0[None, :, :, :] + s[:, None, None, :]   # (M, N, N, 3)
+        r2 = np.einsum("mijk,mijk->mij", d, d)
+        r2[r2 == 0.0] = np.inf                         # i = j in the central cell
+        rinv = 1.0 / np.sqrt(r2)
+        energy += 0.5 * float(np.einsum("ij,mij->", qq, rinv))
+        forces += np.einsum("ij,mij,mijk->ik", qq, rinv**3, d)
+    volume = float(np.prod(box))
+    dipole = q @ x
+    energy -= 2 * np.pi / (3 * volume) * float(dipole @ dipole)
+    forces += 4 * np.pi / (3 * volume) * q[:, None] * dipole[None, :]
+    return CoulombReference(prefactor * energy, prefactor * forces, None)

@@ -162,7 +162,7 @@ class ForceField:
         Parameters
         ----------
         state : State
-            Positions on periodic axes are wrapped into the box first (in place).
+            Positions on periodic axes are wrapped into the box (in place) when the list is rebuilt.
         nlist : NeighborList, optional
             Updated here when stale; without one the force field keeps its own (skin 0.3).
         energy, virial : bool
@@ -176,8 +176,6 @@ class ForceField:
         """
         if self._attached_to != (id(state), state.n_atoms, tuple(state.type_names)):
             self.attach(state)
-        if not state.is_wrapped():
-            state.wrap()
         if nlist is None:
             if self._nlist is None or self._nlist.cutoff != self.cutoff:
                 self._nlist = self.make_neighbor_list()

@@ -1,10 +1,12 @@
-"""Lennard-Jones pair potential with per-type-pair parameters, shift and tail corrections."""
+"""Lennard-Jones pair potential with per-type-pair parameters, shift and tail corrections; WCA repulsion."""
 import numpy as np
 
 from .._kernels import pair as _pair
 from ..threads import get_num_threads
 
-__all__ = ["LennardJones"]
+__all__ = ["LennardJones", "WCA"]
+
+WCA_RC = 2.0 ** (1.0 / 6.0)  # the minimum of the Lennard-Jones potential, in units of sigma
 
 MIXING = ("lorentz-berthelot", "geometric")
 
@@ -91,15 +93,19 @@ class LennardJones:
             raise ValueError(f"tail corrections need a box periodic on all axes, got pbc={state.pbc.tolist()}")
         eps, sig = self.pair_parameters(state.type_names)
         self._eps, self._sig = eps, sig
-        rc = self.cutoff
+        rc = self._pair_cutoffs(sig)
         sr6 = (sig / rc) ** 6
         offset = 4.0 * eps * (sr6 * sr6 - sr6) if self.shift else np.zeros_like(eps)
         table = np.stack([48 * eps * sig**12, 24 * eps * sig**6, 4 * eps * sig**12, 4 * eps * sig**6,
-                          np.full_like(eps, rc * rc), offset], axis=-1)
+                          rc * rc, offset], axis=-1)
         self._table = np.ascontiguousarray(table.reshape(-1, 6))
         self._scratch = self._vscratch = None
         self._tail_energy, self._tail_virial = self._tail_terms(state) if self.tail else (0.0, 0.0)
         self._check_overlaps(state)
+
+    def _pair_cutoffs(self, sig):
+        """Cutoff per type pair (T, T), length units: the same ``cutoff`` for every pair here."""
+        return np.full_like(sig, self.cutoff)
 
     def _tail_terms(self, state):
         """Energy and virial trace, ∫ beyond rc with g(r) = 1 (per type pair, N_a N_b / V)."""
@@ -123,15 +129,12 @@ class LennardJones:
         nl = NeighborList(cutoff=0.5 * float(self._sig.max()), skin=0.0)
         if state.pbc.any() and np.any(state.box[state.pbc] < 2 * nl.rlist):
             return  # the main list's box check reports this more clearly
-        st = state if state.is_wrapped() else state.copy()
-        if st is not state:
-            st.wrap()
-        nl.build(st)
+        nl.build(state)
         if nl.n_pairs == 0:
             return
-        i, j, shift = nl.pairs(st)
-        r = np.linalg.norm(st.positions[j] + shift - st.positions[i], axis=1)
-        lim = 0.5 * self._sig[st.types[i], st.types[j]]
+        i, j, shift = nl.pairs(state)
+        r = np.linalg.norm(state.positions[j] + shift - state.positions[i], axis=1)
+        lim = 0.5 * self._sig[state.types[i], state.types[j]]
         bad = r < lim
         if bad.any():
             k = int(np.argmin(r / lim))
@@ -144,8 +147,8 @@ class LennardJones:
                 threads > 1 and self._scratch.shape[1] != state.n_atoms):
             self._scratch = np.zeros((max(threads - 1, 1), state.n_atoms if threads > 1 else 1, 3))
             self._vscratch = np.zeros((threads, 8))
-        e = _pair.lennard_jones(state.positions, state.box, state.periodic, state.types,
-                                nlist.rows, nlist.start, nlist.neighbors, self._table, out.forces, out.virial6,
+        e = _pair.lennard_jones(state.positions, state.box, state.types, nlist.rows, nlist.start,
+                                nlist.neighbors, nlist.codes, self._table, out.forces, out.virial6,
                                 request.energy, request.virial, self._scratch, self._vscratch)
         if self.tail:
             e += self._tail_energy
@@ -156,3 +159,43 @@ class LennardJones:
     def __repr__(self):
         return (f"LennardJones(epsilon={self.epsilon!r}, sigma={self.sigma!r}, cutoff={self.cutoff}, "
                 f"shift={self.shift}, tail={self.tail}, mixing={self.mixing!r}, name={self.name!r})")
+
+
+class WCA(LennardJones):
+    """Weeks–Chandler–Andersen repulsion: Lennard-Jones cut at its minimum r_c,ij = 2^(1/6) σ_ij and shifted
+    up by ε_ij, U(r) = 4 ε [(σ/r)^12 − (σ/r)^6] + ε for r < 2^(1/6) σ, else 0. Soft spheres of diameter σ.
+
+    Same parameters as :class:`LennardJones` (without ``cutoff``, ``shift`` and ``tail``): with per-type
+    diameters ``sigma={"Na": 3.0, "Cl": 4.0}`` unlike pairs take σ_ij = (σ_i + σ_j) / 2 (Lorentz–Berthelot),
+    and ``pairs`` overrides single pairs. The term's ``cutoff`` (for the neighbor list) is the largest pair
+    cutoff, 2^(1/6) max σ_ij.
+
+    Examples
+    --------
+    >>> import mdlearn as mdl
+    >>> wca = mdl.WCA(epsilon=0.0257, sigma={"cation": 5.0, "anion": 7.0})   # eV, Å
+    >>> round(wca.cutoff, 4)
+    7.8573
+    """
+
+    def __init__(self, epsilon=1.0, sigma=1.0, mixing="lorentz-berthelot", pairs=None, name="wca"):
+        super().__init__(epsilon=epsilon, sigma=sigma, cutoff=1.0, shift=True, tail=False, mixing=mixing,
+                         pairs=pairs, name=name)
+
+    @property
+    def cutoff(self):
+        """2^(1/6) times the largest σ_ij, length units (known before ``attach``)."""
+        sig = list(self.sigma.values()) if isinstance(self.sigma, dict) else [self.sigma]
+        sig += [ps for _, ps in self.pairs.values()]
+        return WCA_RC * max(float(s) for s in sig)
+
+    @cutoff.setter
+    def cutoff(self, value):  # LennardJones.__init__ assigns one; the WCA cutoff follows from sigma
+        pass
+
+    def _pair_cutoffs(self, sig):
+        return WCA_RC * sig
+
+    def __repr__(self):
+        return f"WCA(epsilon={self.epsilon!r}, sigma={self.sigma!r}, mixing={self.mixing!r}, name={self.name!r})"
+

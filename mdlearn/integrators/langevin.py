@@ -81,10 +81,10 @@ class Langevin(Integrator):
             self._noise = np.empty((st.n_atoms, 3))
         half = 0.5 * self._dt
         _ik.kick(st.velocities, st.forces, st.inv_mass, half)
-        _ik.drift(st.positions, st.velocities, half, st.box, st.periodic, st.images)
+        _ik.drift(st.positions, st.velocities, half)
         self.rng.standard_normal(out=self._noise)
         _ik.ornstein_uhlenbeck(st.velocities, self._noise, self._c1, self._sigma)
-        _ik.drift(st.positions, st.velocities, half, st.box, st.periodic, st.images)
+        _ik.drift(st.positions, st.velocities, half)
         sim.update_forces(request)
         return _ik.kick_twice_ke(st.velocities, st.forces, st.inv_mass, half)
 

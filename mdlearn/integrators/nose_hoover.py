@@ -82,7 +82,7 @@ class NoseHooverChain(Integrator):
         self._half_chain(st, _ik.twice_kinetic(st.velocities, st.inv_mass))
         half = 0.5 * self._dt
         _ik.kick(st.velocities, st.forces, st.inv_mass, half)
-        _ik.drift(st.positions, st.velocities, self._dt, st.box, st.periodic, st.images)
+        _ik.drift(st.positions, st.velocities, self._dt)
         sim.update_forces(request)
         ke2 = _ik.kick_twice_ke(st.velocities, st.forces, st.inv_mass, half)
         return self._half_chain(st, ke2)

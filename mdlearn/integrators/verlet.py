@@ -25,6 +25,6 @@ class VelocityVerlet(Integrator):
         st = sim.state
         half = 0.5 * self._dt
         _ik.kick(st.velocities, st.forces, st.inv_mass, half)
-        _ik.drift(st.positions, st.velocities, self._dt, st.box, st.periodic, st.images)
+        _ik.drift(st.positions, st.velocities, self._dt)
         sim.update_forces(request)
         return _ik.kick_twice_ke(st.velocities, st.forces, st.inv_mass, half)
