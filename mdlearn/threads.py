@@ -3,7 +3,7 @@ import os
 
 from ._kernels.neighbors import openmp_enabled
 
-__all__ = ["get_num_threads", "set_num_threads"]
+__all__ = ["elementwise_threads", "get_num_threads", "set_num_threads"]
 
 _threads = None
 
@@ -29,3 +29,9 @@ def set_num_threads(n):
     if n is not None and (int(n) != n or n < 1):
         raise ValueError(f"number of threads must be a positive integer, got {n!r}")
     _threads = None if n is None else int(n)
+
+
+def elementwise_threads(n_atoms):
+    """Threads for one cheap pass over the atoms (kick, drift): below ~16k atoms waking threads costs
+    more than the pass itself."""
+    return get_num_threads() if n_atoms >= 16384 else 1

@@ -18,8 +18,8 @@ from libc.math cimport cos, sin, sqrt
 # and exp cost ~4x more than the rest of the pair)
 # --------------------------------------------------------------------------------------------------
 cdef inline double _real_atom(Py_ssize_t k, const int* rows, const double* x, const double* q,
-                              const double* box, const double* half, const unsigned char* periodic,
-                              const long* start, const int* nbr, double alpha, double rc2, double prefactor,
+                              const double* shifts, const long* start, const int* nbr,
+                              const unsigned char* codes, double alpha, double rc2, double prefactor,
                               const double* table, double inv_h,
                               double* f, double* vir, bint want_energy, bint want_virial) noexcept nogil:
     cdef Py_ssize_t p, j, m, i = rows[k]
@@ -29,31 +29,17 @@ cdef inline double _real_atom(Py_ssize_t k, const int* rows, const double* x, co
     cdef double dx, dy, dz, r2, r, rinv, s, t, qq, ec, gauss, fpair, e = 0.0
     cdef double fx = 0.0, fy = 0.0, fz = 0.0
     cdef double xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2]
-    cdef bint px = periodic[0], py = periodic[1], pz = periodic[2]
     cdef const double* c
+    cdef const double* sh
     for p in range(start[k], start[k + 1]):
         j = nbr[p]
         qq = qi * q[j]
         if qq == 0.0:
             continue
-        dx = xi - x[3 * j]
-        dy = yi - x[3 * j + 1]
-        dz = zi - x[3 * j + 2]
-        if px:
-            if dx > half[0]:
-                dx -= box[0]
-            elif dx < -half[0]:
-                dx += box[0]
-        if py:
-            if dy > half[1]:
-                dy -= box[1]
-            elif dy < -half[1]:
-                dy += box[1]
-        if pz:
-            if dz > half[2]:
-                dz -= box[2]
-            elif dz < -half[2]:
-                dz += box[2]
+        sh = shifts + 3 * codes[p]
+        dx = xi - x[3 * j] - sh[0]
+        dy = yi - x[3 * j + 1] - sh[1]
+        dz = zi - x[3 * j + 2] - sh[2]
         r2 = dx * dx + dy * dy + dz * dz
         if r2 >= rc2:
             continue
@@ -88,15 +74,15 @@ cdef inline double _real_atom(Py_ssize_t k, const int* rows, const double* x, co
     return e
 
 
-def ewald_real(const double[:, ::1] x, const double[::1] q, const double[::1] box,
-               const unsigned char[::1] periodic, const int[::1] rows, const long[::1] start, const int[::1] nbr,
-               double alpha, double cutoff, double prefactor, const double[:, ::1] table, double spacing,
+def ewald_real(const double[:, ::1] x, const double[::1] q, const double[::1] box, const int[::1] rows,
+               const long[::1] start, const int[::1] nbr, const unsigned char[::1] codes, double alpha, double cutoff, double prefactor, const double[:, ::1] table, double spacing,
                double[:, ::1] f, double[::1] virial6,
                bint want_energy, bint want_virial, double[:, :, ::1] scratch, double[:, ::1] vscratch):
     """Add the real-space Ewald forces of ``prefactor q_i q_j erfc(alpha r) / r`` for listed pairs with
     r < cutoff into ``f`` (virial xx, yy, zz, xy, xz, yz into ``virial6``); return the energy.
 
-    ``table`` row m holds the cubic coefficients (in t = s - m, s = alpha r / spacing) of erfc and of
+    Row k of the neighbor list (``rows``, ``start``, ``nbr``, ``codes``) holds the later neighbors of atom
+    ``rows[k]`` and the periodic image of each (see ``neighbors.pyx``). ``table`` row m holds the cubic coefficients (in t = s - m, s = alpha r / spacing) of erfc and of
     (2 / sqrt(pi)) exp(-s^2 spacing^2) on [m, m + 1) (see ``forces.coulomb.erfc_table``); it must reach
     alpha * cutoff. Thread layout as in ``pair.lennard_jones``: ``vscratch`` is (nthreads, 8),
     ``scratch`` (nthreads - 1, N, 3).
@@ -105,14 +91,12 @@ def ewald_real(const double[:, ::1] x, const double[::1] q, const double[::1] bo
         raise ValueError("the erfc table does not reach alpha * cutoff")
     cdef Py_ssize_t n = x.shape[0]
     cdef int nthreads = vscratch.shape[0]
-    cdef double bx[3]
-    cdef double half[3]
-    cdef unsigned char per[3]
-    cdef int a, t
-    for a in range(3):
-        bx[a] = box[a]
-        half[a] = 0.5 * box[a]
-        per[a] = periodic[a]
+    cdef double shifts[27 * 3]  # image code -> s L
+    cdef int a, t, code
+    for code in range(27):
+        shifts[3 * code] = (code % 3 - 1) * box[0]
+        shifts[3 * code + 1] = (code // 3 % 3 - 1) * box[1]
+        shifts[3 * code + 2] = (code // 9 - 1) * box[2]
     cdef double rc2 = cutoff * cutoff
     cdef double inv_h = 1.0 / spacing
     cdef const double* ptab = &table[0, 0]
@@ -126,6 +110,7 @@ def ewald_real(const double[:, ::1] x, const double[::1] q, const double[::1] bo
     cdef const long* ps = &start[0]
     cdef const int* pr = &rows[0]
     cdef const int* pn = &nbr[0] if nbr.shape[0] > 0 else NULL
+    cdef const unsigned char* pc = &codes[0] if codes.shape[0] > 0 else NULL
     cdef double* pf = &f[0, 0]
     cdef double* pscr = &scratch[0, 0, 0]
     cdef double* pvs = &vscratch[0, 0]
@@ -134,7 +119,7 @@ def ewald_real(const double[:, ::1] x, const double[::1] q, const double[::1] bo
     if nthreads == 1:
         with nogil:
             for i in range(n):
-                energy += _real_atom(i, pr, px, pq, bx, half, per, ps, pn, alpha, rc2, prefactor, ptab, inv_h,
+                energy += _real_atom(i, pr, px, pq, shifts, ps, pn, pc, alpha, rc2, prefactor, ptab, inv_h,
                                      pf, vir, want_energy, want_virial)
     else:
         scratch[:, :, :] = 0.0
@@ -142,7 +127,7 @@ def ewald_real(const double[:, ::1] x, const double[::1] q, const double[::1] bo
         with nogil:
             for i in prange(n, num_threads=nthreads, schedule="static", chunksize=256):
                 mine = pf if threadid() == 0 else pscr + (threadid() - 1) * stride
-                energy += _real_atom(i, pr, px, pq, bx, half, per, ps, pn, alpha, rc2, prefactor, ptab, inv_h,
+                energy += _real_atom(i, pr, px, pq, shifts, ps, pn, pc, alpha, rc2, prefactor, ptab, inv_h,
                                      mine, pvs + 8 * threadid(), want_energy, want_virial)
             for i in prange(n, num_threads=nthreads, schedule="static"):
                 for t in range(nthreads - 1):

@@ -298,7 +298,9 @@ class Ewald:
 
     Virial: pairs contribute ``r_ij f_ij``; the reciprocal part is the analytic strain derivative
     ``W_ab = -dE/d eps_ab = sum_k coef_k |S_k|^2 [delta_ab - 2 k_a k_b (1/k^2 + 1/(4 alpha^2))]`` (for a
-    slab, of the padded cell), so that the potential pressure is tr(W) / (3V).
+    slab, of the padded cell), so that the potential pressure is tr(W) / (3V). The Yeh–Berkowitz term adds
+    (E_YB, E_YB, -E_YB) to the diagonal (strain of the padded cell); its xz and yz parts, which involve the
+    in-plane dipole of wrapped positions, are left out.
 
     Examples
     --------
@@ -427,8 +429,8 @@ class Ewald:
         _threads_buffers(self, state.n_atoms, threads)
 
         # real space
-        energy = _ck.ewald_real(x, q, state.box, state.periodic, nlist.rows, nlist.start, nlist.neighbors,
-                                p.alpha, p.cutoff, C, self._table, ERFC_TABLE_SPACING, out.forces, out.virial6,
+        energy = _ck.ewald_real(x, q, state.box, nlist.rows, nlist.start, nlist.neighbors, nlist.codes, p.alpha,
+                                p.cutoff, C, self._table, ERFC_TABLE_SPACING, out.forces, out.virial6,
                                 request.energy, request.virial, self._scratch, self._vscratch)
 
         # reciprocal space

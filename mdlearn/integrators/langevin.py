@@ -2,6 +2,7 @@
 import numpy as np
 
 from .._kernels import integrate as _ik
+from ..threads import elementwise_threads
 from .base import Integrator
 
 __all__ = ["Langevin"]
@@ -80,13 +81,14 @@ class Langevin(Integrator):
             self._sigma = np.sqrt((1.0 - self._c1**2) * kt * st.inv_mass)
             self._noise = np.empty((st.n_atoms, 3))
         half = 0.5 * self._dt
-        _ik.kick(st.velocities, st.forces, st.inv_mass, half)
-        _ik.drift(st.positions, st.velocities, half)
+        nt = elementwise_threads(st.n_atoms)
+        _ik.kick(st.velocities, st.forces, st.inv_mass, half, nt)
+        _ik.drift(st.positions, st.velocities, half, nt)
         self.rng.standard_normal(out=self._noise)
-        _ik.ornstein_uhlenbeck(st.velocities, self._noise, self._c1, self._sigma)
-        _ik.drift(st.positions, st.velocities, half)
+        _ik.ornstein_uhlenbeck(st.velocities, self._noise, self._c1, self._sigma, nt)
+        _ik.drift(st.positions, st.velocities, half, nt)
         sim.update_forces(request)
-        return _ik.kick_twice_ke(st.velocities, st.forces, st.inv_mass, half)
+        return _ik.kick_twice_ke(st.velocities, st.forces, st.inv_mass, half, nt)
 
     def _params(self):
         return {"dt": self.dt, "temperature": self.temperature, "friction": self.friction, "seed": self.seed}

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .._kernels import integrate as _ik
+from ..threads import elementwise_threads
 from .base import Integrator
 
 __all__ = ["NoseHooverChain"]
@@ -79,12 +80,13 @@ class NoseHooverChain(Integrator):
         st = sim.state
         if self._q is None:
             self.attach(st)
-        self._half_chain(st, _ik.twice_kinetic(st.velocities, st.inv_mass))
+        nt = elementwise_threads(st.n_atoms)
+        self._half_chain(st, _ik.kick_twice_ke(st.velocities, st.forces, st.inv_mass, 0.0, nt))
         half = 0.5 * self._dt
-        _ik.kick(st.velocities, st.forces, st.inv_mass, half)
-        _ik.drift(st.positions, st.velocities, self._dt)
+        _ik.kick(st.velocities, st.forces, st.inv_mass, half, nt)
+        _ik.drift(st.positions, st.velocities, self._dt, nt)
         sim.update_forces(request)
-        ke2 = _ik.kick_twice_ke(st.velocities, st.forces, st.inv_mass, half)
+        ke2 = _ik.kick_twice_ke(st.velocities, st.forces, st.inv_mass, half, nt)
         return self._half_chain(st, ke2)
 
     def thermostat_energy(self, state):

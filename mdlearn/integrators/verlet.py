@@ -1,5 +1,6 @@
 """Velocity Verlet (NVE)."""
 from .._kernels import integrate as _ik
+from ..threads import elementwise_threads
 from .base import Integrator
 
 __all__ = ["VelocityVerlet"]
@@ -24,7 +25,8 @@ class VelocityVerlet(Integrator):
     def step(self, sim, request):
         st = sim.state
         half = 0.5 * self._dt
-        _ik.kick(st.velocities, st.forces, st.inv_mass, half)
-        _ik.drift(st.positions, st.velocities, self._dt)
+        nt = elementwise_threads(st.n_atoms)
+        _ik.kick(st.velocities, st.forces, st.inv_mass, half, nt)
+        _ik.drift(st.positions, st.velocities, self._dt, nt)
         sim.update_forces(request)
-        return _ik.kick_twice_ke(st.velocities, st.forces, st.inv_mass, half)
+        return _ik.kick_twice_ke(st.velocities, st.forces, st.inv_mass, half, nt)
