@@ -7,12 +7,8 @@
     python examples/ase_calculator.py --out ase-output
 """
 import argparse
-import os
 import time
 from pathlib import Path
-
-# OpenMP threads that spin while they wait are very slow on a busy machine; set before the kernels load.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 from ase import units  # noqa: E402

@@ -6,10 +6,6 @@ The same demo runs as `mdlearn demo lj`.
     python examples/lj_demo.py --out demo-output
 """
 import argparse
-import os
-
-# OpenMP threads that spin while they wait are very slow on a busy machine; set before the kernels load.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from mdlearn.demo import run_lj_demo  # noqa: E402
 

@@ -9,12 +9,8 @@ minute with the defaults on two cores.
     python examples/nanoparticle_ions.py --out np-output
 """
 import argparse
-import os
 import time
 from pathlib import Path
-
-# OpenMP threads that spin while they wait are very slow on a busy machine; set before the kernels load.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import mdlearn as mdl  # noqa: E402
 
