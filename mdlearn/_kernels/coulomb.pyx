@@ -10,6 +10,8 @@ buffer, summed afterwards); the reciprocal kernels run over atoms, with one stru
 thread in the first pass, and every atom writing only its own force row in the second.
 """
 from cython.parallel cimport prange, threadid
+
+from mdlearn._kernels._common cimport add_pair, reduce_threads
 from libc.math cimport cos, sin, sqrt
 
 
@@ -27,7 +29,8 @@ cdef inline double _real_atom(Py_ssize_t k, const int* rows, const double* x, co
     if qi == 0.0:
         return 0.0
     cdef double dx, dy, dz, r2, r, rinv, s, t, qq, ec, gauss, fpair, e = 0.0
-    cdef double fx = 0.0, fy = 0.0, fz = 0.0
+    cdef double fi[3]
+    fi[0] = fi[1] = fi[2] = 0.0
     cdef double xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2]
     cdef const double* c
     cdef const double* sh
@@ -53,24 +56,12 @@ cdef inline double _real_atom(Py_ssize_t k, const int* rows, const double* x, co
         ec = qq * (c[0] + t * (c[1] + t * (c[2] + t * c[3]))) * rinv
         gauss = c[4] + t * (c[5] + t * (c[6] + t * c[7]))
         fpair = (ec + qq * alpha * gauss) * rinv * rinv
-        fx += dx * fpair
-        fy += dy * fpair
-        fz += dz * fpair
-        f[3 * j] -= dx * fpair
-        f[3 * j + 1] -= dy * fpair
-        f[3 * j + 2] -= dz * fpair
+        add_pair(j, dx, dy, dz, fpair, fi, f, vir, want_virial)
         if want_energy:
             e += ec
-        if want_virial:
-            vir[0] += dx * dx * fpair
-            vir[1] += dy * dy * fpair
-            vir[2] += dz * dz * fpair
-            vir[3] += dx * dy * fpair
-            vir[4] += dx * dz * fpair
-            vir[5] += dy * dz * fpair
-    f[3 * i] += fx
-    f[3 * i + 1] += fy
-    f[3 * i + 2] += fz
+    f[3 * i] += fi[0]
+    f[3 * i + 1] += fi[1]
+    f[3 * i + 2] += fi[2]
     return e
 
 
@@ -129,14 +120,7 @@ def ewald_real(const double[:, ::1] x, const double[::1] q, const double[::1] bo
                 mine = pf if threadid() == 0 else pscr + (threadid() - 1) * stride
                 energy += _real_atom(i, pr, px, pq, shifts, ps, pn, pc, alpha, rc2, prefactor, ptab, inv_h,
                                      mine, pvs + 8 * threadid(), want_energy, want_virial)
-            for i in prange(n, num_threads=nthreads, schedule="static"):
-                for t in range(nthreads - 1):
-                    f[i, 0] += scratch[t, i, 0]
-                    f[i, 1] += scratch[t, i, 1]
-                    f[i, 2] += scratch[t, i, 2]
-        for t in range(nthreads):
-            for a in range(6):
-                vir[a] += vscratch[t, a]
+            reduce_threads(pf, pscr, pvs, vir, n, nthreads)
     if want_virial:
         for a in range(6):
             virial6[a] += vir[a]
@@ -320,7 +304,8 @@ cdef inline double _direct_row(Py_ssize_t i, Py_ssize_t n, const double* x, cons
         return 0.0
     cdef Py_ssize_t j
     cdef double dx, dy, dz, r2, qq, rinv, ej, fpair, e = 0.0
-    cdef double fx = 0.0, fy = 0.0, fz = 0.0
+    cdef double fi[3]
+    fi[0] = fi[1] = fi[2] = 0.0
     cdef double xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2]
     for j in range(i + 1, n):
         qq = qi * q[j]
@@ -333,24 +318,12 @@ cdef inline double _direct_row(Py_ssize_t i, Py_ssize_t n, const double* x, cons
         rinv = 1.0 / sqrt(r2)
         ej = qq * rinv
         fpair = ej * rinv * rinv
-        fx += dx * fpair
-        fy += dy * fpair
-        fz += dz * fpair
-        f[3 * j] -= dx * fpair
-        f[3 * j + 1] -= dy * fpair
-        f[3 * j + 2] -= dz * fpair
+        add_pair(j, dx, dy, dz, fpair, fi, f, vir, want_virial)
         if want_energy:
             e += ej
-        if want_virial:
-            vir[0] += dx * dx * fpair
-            vir[1] += dy * dy * fpair
-            vir[2] += dz * dz * fpair
-            vir[3] += dx * dy * fpair
-            vir[4] += dx * dz * fpair
-            vir[5] += dy * dz * fpair
-    f[3 * i] += fx
-    f[3 * i + 1] += fy
-    f[3 * i + 2] += fz
+    f[3 * i] += fi[0]
+    f[3 * i + 1] += fi[1]
+    f[3 * i + 2] += fi[2]
     return e
 
 
@@ -394,14 +367,7 @@ def direct_coulomb(const double[:, ::1] x, const double[::1] q, double prefactor
                 if n - 1 - m != m:
                     energy += _direct_row(n - 1 - m, n, px, pq, prefactor, mine, pvs + 8 * threadid(),
                                           want_energy, want_virial)
-            for m in prange(n, num_threads=nthreads, schedule="static"):
-                for t in range(nthreads - 1):
-                    f[m, 0] += scratch[t, m, 0]
-                    f[m, 1] += scratch[t, m, 1]
-                    f[m, 2] += scratch[t, m, 2]
-        for t in range(nthreads):
-            for a in range(6):
-                vir[a] += vscratch[t, a]
+            reduce_threads(pf, pscr, pvs, vir, n, nthreads)
     if want_virial:
         for a in range(6):
             virial6[a] += vir[a]

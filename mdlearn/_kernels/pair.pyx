@@ -7,6 +7,8 @@ half as long as a full one, and the result is deterministic for a given thread c
 """
 from cython.parallel cimport prange, threadid
 
+from mdlearn._kernels._common cimport add_pair, reduce_threads
+
 # Columns of the per-type-pair parameter table.
 cdef enum:
     LJ1 = 0     # 48 eps sigma^12   (force)
@@ -24,7 +26,8 @@ cdef inline double _lj_atom(Py_ssize_t k, const int* rows, const double* x, cons
     cdef Py_ssize_t p, j, i = rows[k]
     cdef const double* prm
     cdef double dx, dy, dz, r2, r2inv, r6inv, fpair, e = 0.0
-    cdef double fx = 0.0, fy = 0.0, fz = 0.0
+    cdef double fi[3]
+    fi[0] = fi[1] = fi[2] = 0.0
     cdef double xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2]
     cdef const double* trow = table + 6 * types[i] * ntypes
     cdef const double* sh
@@ -41,24 +44,12 @@ cdef inline double _lj_atom(Py_ssize_t k, const int* rows, const double* x, cons
         r2inv = 1.0 / r2
         r6inv = r2inv * r2inv * r2inv
         fpair = r6inv * (prm[LJ1] * r6inv - prm[LJ2]) * r2inv
-        fx += dx * fpair
-        fy += dy * fpair
-        fz += dz * fpair
-        f[3 * j] -= dx * fpair
-        f[3 * j + 1] -= dy * fpair
-        f[3 * j + 2] -= dz * fpair
+        add_pair(j, dx, dy, dz, fpair, fi, f, vir, want_virial)
         if want_energy:
             e += r6inv * (prm[LJ3] * r6inv - prm[LJ4]) - prm[OFFSET]
-        if want_virial:
-            vir[0] += dx * dx * fpair
-            vir[1] += dy * dy * fpair
-            vir[2] += dz * dz * fpair
-            vir[3] += dx * dy * fpair
-            vir[4] += dx * dz * fpair
-            vir[5] += dy * dz * fpair
-    f[3 * i] += fx
-    f[3 * i + 1] += fy
-    f[3 * i + 2] += fz
+    f[3 * i] += fi[0]
+    f[3 * i + 1] += fi[1]
+    f[3 * i + 2] += fi[2]
     return e
 
 
@@ -117,14 +108,7 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const int[::1] 
                 mine = pf if threadid() == 0 else pscr + (threadid() - 1) * stride
                 energy += _lj_atom(i, pr, px, shifts, pt, ntypes, ps, pn, pc, ptab,
                                    mine, pvs + 8 * threadid(), want_energy, want_virial)
-            for i in prange(n, num_threads=nthreads, schedule="static"):
-                for t in range(nthreads - 1):
-                    f[i, 0] += scratch[t, i, 0]
-                    f[i, 1] += scratch[t, i, 1]
-                    f[i, 2] += scratch[t, i, 2]
-        for t in range(nthreads):
-            for a in range(6):
-                vir[a] += vscratch[t, a]
+            reduce_threads(pf, pscr, pvs, vir, n, nthreads)
     if want_virial:
         for a in range(6):
             virial6[a] += vir[a]

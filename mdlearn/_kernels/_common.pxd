@@ -1,0 +1,39 @@
+# cython: language_level=3
+"""Pieces every pair kernel shares: adding one pair's force and virial, and summing per-thread buffers.
+
+Thread layout of the pair kernels: thread 0 adds straight into ``f``, thread t > 0 into its own (N, 3)
+buffer ``scratch + (t - 1) * 3N``; each thread's virial goes to ``vscratch + 8 t`` (rows padded against
+false sharing). The buffers are summed in thread order, so results do not depend on scheduling.
+"""
+from cython.parallel cimport prange
+
+
+cdef inline void add_pair(Py_ssize_t j, double dx, double dy, double dz, double fpair, double* fi, double* f,
+                          double* vir, bint want_virial) noexcept nogil:
+    """Force ``fpair * r_ij`` on i (accumulated in ``fi``), its opposite on j, and r_ij ⊗ f_ij into ``vir``."""
+    fi[0] += dx * fpair
+    fi[1] += dy * fpair
+    fi[2] += dz * fpair
+    f[3 * j] -= dx * fpair
+    f[3 * j + 1] -= dy * fpair
+    f[3 * j + 2] -= dz * fpair
+    if want_virial:
+        vir[0] += dx * dx * fpair
+        vir[1] += dy * dy * fpair
+        vir[2] += dz * dz * fpair
+        vir[3] += dx * dy * fpair
+        vir[4] += dx * dz * fpair
+        vir[5] += dy * dz * fpair
+
+
+cdef inline void reduce_threads(double* f, const double* scratch, const double* vscratch, double* vir,
+                                Py_ssize_t n, int nthreads) noexcept nogil:
+    """Add the buffers of threads 1.. into ``f`` and every thread's virial row into ``vir`` (6)."""
+    cdef Py_ssize_t i
+    cdef int t, a
+    for i in prange(3 * n, num_threads=nthreads, schedule="static"):
+        for t in range(nthreads - 1):
+            f[i] += scratch[t * 3 * n + i]
+    for t in range(nthreads):
+        for a in range(6):
+            vir[a] += vscratch[8 * t + a]
