@@ -83,12 +83,10 @@ class NeighborList:
 
         Until the next build the integrator does not rewrap, so every pair keeps the image it was found with.
         """
-        self.check_box(state)
+        if self._box is None or self._box.tobytes() != state.box.tobytes():
+            self.check_box(state)
+        state.wrap()  # raises on a non-finite position
         x = state.positions
-        if not np.all(np.isfinite(x)):
-            i = int(np.argwhere(~np.isfinite(x))[0, 0])
-            raise ValueError(f"position of atom {i} is not finite: {x[i].tolist()}")
-        state.wrap()
         n = len(x)
         if self.start.shape[0] != n + 1:
             self.start = np.zeros(n + 1, dtype=np.int_)

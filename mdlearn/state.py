@@ -2,6 +2,7 @@
 import numpy as np
 
 from . import units as _units
+from ._kernels import integrate as _ik
 
 __all__ = ["State"]
 
@@ -250,12 +251,11 @@ class State:
 
     # ------------------------------------------------------------------ geometry
     def wrap(self):
-        """Wrap positions into [0, L) on periodic axes, counting image crossings in :attr:`images`."""
-        for a in np.flatnonzero(self._pbc):
-            shift = np.floor(self._positions[:, a] / self._box[a])
-            self._positions[:, a] -= shift * self._box[a]
-            self._positions[:, a][self._positions[:, a] >= self._box[a]] -= self._box[a]
-            self.images[:, a] += shift.astype(np.intc)
+        """Wrap positions into [0, L) on periodic axes, counting image crossings in :attr:`images`.
+        Raises ValueError naming the first atom with a non-finite position."""
+        bad = _ik.wrap(self._positions, self._box, self.periodic, self.images)
+        if bad >= 0:
+            raise ValueError(f"position of atom {bad} is not finite: {self._positions[bad].tolist()}")
 
     def is_wrapped(self):
         """True when every position lies in [0, L) on each periodic axis."""

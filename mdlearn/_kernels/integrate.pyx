@@ -6,6 +6,7 @@ unit-agnostic. Sums are taken per thread over fixed index ranges and added in th
 not depend on scheduling.
 """
 from cython.parallel cimport prange
+from libc.math cimport floor, isfinite
 
 
 def kick(double[:, ::1] v, const double[:, ::1] f, const double[::1] inv_mass, double dt, int nthreads=1):
@@ -69,3 +70,31 @@ def ornstein_uhlenbeck(double[:, ::1] v, const double[:, ::1] noise, double c1, 
             v[i, 0] = c1 * v[i, 0] + sigma[i] * noise[i, 0]
             v[i, 1] = c1 * v[i, 1] + sigma[i] * noise[i, 1]
             v[i, 2] = c1 * v[i, 2] + sigma[i] * noise[i, 2]
+
+
+def wrap(double[:, ::1] x, const double[::1] box, const unsigned char[::1] periodic, int[:, ::1] images):
+    """Wrap periodic axes into [0, L), counting crossings in ``images``. Returns the first atom with a
+    non-finite coordinate (left as it is), or -1."""
+    cdef Py_ssize_t i, n = x.shape[0], bad = -1
+    cdef int a
+    cdef double v, s, length
+    with nogil:
+        for i in range(n):
+            for a in range(3):
+                v = x[i, a]
+                if not isfinite(v):
+                    bad = i
+                    break
+                if periodic[a]:
+                    length = box[a]
+                    if v >= length or v < 0.0:
+                        s = floor(v / length)
+                        v -= s * length
+                        if v >= length:  # rounding of a value just below 0
+                            v -= length
+                            s += 1
+                        x[i, a] = v
+                        images[i, a] += <int>s
+            if bad >= 0:
+                break
+    return bad
