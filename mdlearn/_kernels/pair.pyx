@@ -100,11 +100,12 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const int[::1] 
                 energy += _lj_atom(i, pr, px, shifts, pt, ntypes, ps, pn, pc, ptab, pf, vir,
                                    want_energy, want_virial)
     else:
-        # thread 0 adds straight into f, thread t > 0 into scratch[t - 1]: one buffer fewer
+        # thread 0 adds straight into f, thread t > 0 into scratch[t - 1]: one buffer fewer; one block of
+        # rows per thread keeps each thread's writes within its own region of space
         scratch[:, :, :] = 0.0
         vscratch[:, :] = 0.0
         with nogil:
-            for i in prange(n, num_threads=nthreads, schedule="static", chunksize=256):
+            for i in prange(n, num_threads=nthreads, schedule="static"):
                 mine = pf if threadid() == 0 else pscr + (threadid() - 1) * stride
                 energy += _lj_atom(i, pr, px, shifts, pt, ntypes, ps, pn, pc, ptab,
                                    mine, pvs + 8 * threadid(), want_energy, want_virial)
