@@ -84,7 +84,7 @@ class ForceField:
     >>> ff = mdl.ForceField([mdl.LennardJones(cutoff=2.5)])
     >>> res = ff.compute(st)
     >>> round(res.energy / st.n_atoms, 4)
-    -7.3219
+    -6.7734
     """
 
     def __init__(self, terms=()):

@@ -175,7 +175,7 @@ class WCA(LennardJones):
     >>> import mdlearn as mdl
     >>> wca = mdl.WCA(epsilon=0.0257, sigma={"cation": 5.0, "anion": 7.0})   # eV, Å
     >>> round(wca.cutoff, 4)
-    7.8573
+    7.8572
     """
 
     def __init__(self, epsilon=1.0, sigma=1.0, mixing="lorentz-berthelot", pairs=None, name="wca"):
