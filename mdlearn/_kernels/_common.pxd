@@ -8,6 +8,15 @@ false sharing). The buffers are summed in thread order, so results do not depend
 from cython.parallel cimport prange
 
 
+cdef inline void image_shifts(double* shifts, const double[::1] box) noexcept nogil:
+    """Fill ``shifts`` (27 x 3) with s L for each neighbor-list image code (sx+1) + 3 (sy+1) + 9 (sz+1)."""
+    cdef int code
+    for code in range(27):
+        shifts[3 * code] = (code % 3 - 1) * box[0]
+        shifts[3 * code + 1] = (code // 3 % 3 - 1) * box[1]
+        shifts[3 * code + 2] = (code // 9 - 1) * box[2]
+
+
 cdef inline void add_pair(Py_ssize_t j, double dx, double dy, double dz, double fpair, double* fi, double* f,
                           double* vir, bint want_virial) noexcept nogil:
     """Force ``fpair * r_ij`` on i (accumulated in ``fi``), its opposite on j, and r_ij ⊗ f_ij into ``vir``."""

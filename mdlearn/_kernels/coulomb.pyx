@@ -11,7 +11,7 @@ thread in the first pass, and every atom writing only its own force row in the s
 """
 from cython.parallel cimport prange, threadid
 
-from mdlearn._kernels._common cimport add_pair, reduce_threads
+from mdlearn._kernels._common cimport add_pair, image_shifts, reduce_threads
 from libc.math cimport cos, sin, sqrt
 
 
@@ -83,11 +83,8 @@ def ewald_real(const double[:, ::1] x, const double[::1] q, const double[::1] bo
     cdef Py_ssize_t n = x.shape[0]
     cdef int nthreads = vscratch.shape[0]
     cdef double shifts[27 * 3]  # image code -> s L
-    cdef int a, t, code
-    for code in range(27):
-        shifts[3 * code] = (code % 3 - 1) * box[0]
-        shifts[3 * code + 1] = (code // 3 % 3 - 1) * box[1]
-        shifts[3 * code + 2] = (code // 9 - 1) * box[2]
+    cdef int a
+    image_shifts(shifts, box)
     cdef double rc2 = cutoff * cutoff
     cdef double inv_h = 1.0 / spacing
     cdef const double* ptab = &table[0, 0]

@@ -7,7 +7,7 @@ half as long as a full one, and the result is deterministic for a given thread c
 """
 from cython.parallel cimport prange, threadid
 
-from mdlearn._kernels._common cimport add_pair, reduce_threads
+from mdlearn._kernels._common cimport add_pair, image_shifts, reduce_threads
 
 # Columns of the per-type-pair parameter table.
 cdef enum:
@@ -72,11 +72,8 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const int[::1] 
     while ntypes * ntypes < table.shape[0]:
         ntypes += 1
     cdef double shifts[27 * 3]  # image code -> s L
-    cdef int a, t, code
-    for code in range(27):
-        shifts[3 * code] = (code % 3 - 1) * box[0]
-        shifts[3 * code + 1] = (code // 3 % 3 - 1) * box[1]
-        shifts[3 * code + 2] = (code // 9 - 1) * box[2]
+    cdef int a
+    image_shifts(shifts, box)
     cdef double energy = 0.0
     cdef Py_ssize_t i
     cdef double vir[6]
