@@ -160,6 +160,62 @@ def _square_sum(x, q, shifts):
     return 0.5 * np.einsum("ij,mij->", qq, rinv), np.einsum("ij,mij,mijk->ik", qq, rinv**3, d)
 
 
+def _square_sheet_potential(p, corners, zw, density):
+    """Potential (prefactor 1) at points p of a uniformly charged rectangle [x1, x2] x [y1, y2] in the plane
+    z = zw, from the closed-form integral of 1 / r over the rectangle."""
+    (x1, x2), (y1, y2) = corners
+    w = p[:, 2] - zw
+    total = np.zeros(len(p))
+    for X, sx in ((x2, 1), (x1, -1)):
+        for Y, sy in ((y2, 1), (y1, -1)):
+            u, v = X - p[:, 0], Y - p[:, 1]
+            r = np.sqrt(u * u + v * v + w * w)
+            total += sx * sy * (u * np.log(v + r) + v * np.log(u + r) - w * np.arctan(u * v / (w * r)))
+    return density * total
+
+
+def test_charged_slab_against_brute_force_square_sum():
+    """Particles with a net charge between two unequal wall sheets that neutralise it (slab Ewald with
+    ``surface_charge``, Ballenegger–Arnold–Cerdà term) vs the direct sum over (2m+1)^2 image cells plus the
+    two sheets cut to the same square (closed-form potential, forces by central differences), extrapolated in
+    1 / (2m + 1): forces to 1e-7 of the largest force (measured ~1e-8), and the energy change between two
+    configurations to 1e-9 (the finite sheets' self energy is a constant)."""
+    rng = np.random.default_rng(3)
+    box = np.array([3.0, 3.0, 2.5])
+    st = _random_neutral(rng, 10, box, pbc=(True, True, False))
+    st.charges = st.charges + 0.13
+    walls = -st.charges.sum() / (box[0] * box[1]) * np.array([0.25, 0.75])
+    term = mdl.Ewald(accuracy=1e-12, cutoff=1.4, slab=True, slab_factor=6.0, surface_charge=walls)
+    ms = [16, 24, 32, 48, 64]
+    side = lambda m: 2 * m + 1  # noqa: E731
+
+    def brute_force(x, m):
+        g = np.arange(-m, m + 1)
+        energy, forces = _square_sum(x, st.charges, np.stack(np.meshgrid(g, g, [0], indexing="ij"),
+                                                               axis=-1).reshape(-1, 3) * box)
+        corners = ((-m * box[0], (m + 1) * box[0]), (-m * box[1], (m + 1) * box[1]))
+        phi = lambda p: (_square_sheet_potential(p, corners, 0.0, walls[0])  # noqa: E731
+                         + _square_sheet_potential(p, corners, box[2], walls[1]))
+        step = 1e-5
+        for a in range(3):
+            d = np.eye(3)[a] * step
+            forces[:, a] -= st.charges * (phi(x + d) - phi(x - d)) / (2 * step)
+        return energy + st.charges @ phi(x), forces
+
+    energies = []
+    for x in (st.positions, st.positions + rng.normal(0, 0.05, st.positions.shape)):
+        st.positions = x
+        res = _compute(term, st)
+        sums = [brute_force(st.positions, m) for m in ms]
+        forces = _extrapolate(ms, [s[1] for s in sums], (1, 3, 5), side)
+        np.testing.assert_allclose(forces, res.forces, rtol=0, atol=1e-7 * np.abs(res.forces).max())
+        energies.append((_extrapolate(ms, [s[0] for s in sums], (1, 3, 5), side), res.energy))
+    (ref0, e0), (ref1, e1) = energies
+    assert e1 - e0 == pytest.approx(ref1 - ref0, rel=1e-9)
+    # the largest square alone is off by far more than the tolerance
+    assert np.abs(sums[-1][1] - res.forces).max() > 1e-4 * np.abs(res.forces).max()
+
+
 def test_slab_energy_independent_of_padding():
     """With the Yeh–Berkowitz term the energy stops depending on the padded length (factor 4 vs 10 agree to
     1e-8, 6 vs 10 to 1e-11); without it, it changes by about 0.1% from 4 to 10."""
@@ -178,6 +234,20 @@ def test_slab_energy_independent_of_padding():
     assert abs(raw[4.0] - raw[10.0]) > 1e-4 * abs(e[10.0])
 
 
+def test_charged_slab_energy_independent_of_padding():
+    """Charged particles between neutralising wall sheets: the Ballenegger–Arnold–Cerdà term makes the
+    energy independent of the padded length too (factor 4 vs 10 to 1e-7, 6 vs 10 to 1e-11)."""
+    rng = np.random.default_rng(11)
+    box = np.array([4.0, 4.5, 4.0])
+    st = _random_neutral(rng, 40, box, pbc=(True, True, False))
+    st.charges = st.charges + 0.1
+    each_wall = -0.5 * st.charges.sum() / (box[0] * box[1])
+    e = {f: _compute(mdl.Ewald(accuracy=1e-12, cutoff=1.8, slab=True, slab_factor=f, surface_charge=each_wall),
+                     st).energy for f in (4.0, 6.0, 10.0)}
+    assert abs(e[4.0] - e[10.0]) < 1e-7 * abs(e[10.0])
+    assert abs(e[6.0] - e[10.0]) < 1e-11 * abs(e[10.0])
+
+
 # ------------------------------------------------------------------------------------------ derivatives
 def _energy_at(ff, st, nl, positions=None, box=None):
     if box is not None:
@@ -187,18 +257,23 @@ def _energy_at(ff, st, nl, positions=None, box=None):
     return ff.compute(st, nlist=nl, virial=False).energy
 
 
-@pytest.mark.parametrize("geometry", ["periodic", "slab", "charged"])
+@pytest.mark.parametrize("geometry", ["periodic", "slab", "charged", "charged-slab"])
 def test_forces_and_virial_are_energy_derivatives(geometry):
     """Central differences (h = 1e-5): forces to 1e-7 of the largest force; the virial's diagonal
     W_aa = -dE/d eps_aa (box and positions scaled along a) to 1e-7 of |E|."""
     rng = np.random.default_rng(5)
     box = np.array([5.0, 5.5, 6.0])
-    pbc = (True, True, False) if geometry == "slab" else True
-    st = _random_neutral(rng, 60, box, pbc=pbc, zero=5)
-    kw = {"slab": True} if geometry == "slab" else {}
+    slab = geometry.endswith("slab")
+    st = _random_neutral(rng, 60, box, pbc=(True, True, False) if slab else True, zero=5)
+    kw = {"slab": True} if slab else {}
     if geometry == "charged":
         st.charges = st.charges + 0.05
         kw = {"allow_net_charge": True}
+    sheets = None
+    if geometry == "charged-slab":  # unequal wall sheets: a field between the walls too
+        st.charges = st.charges + 0.05
+        sheets = -st.charges.sum() / (box[0] * box[1]) * np.array([0.2, 0.8])
+        kw["surface_charge"] = sheets
     term = mdl.Ewald(accuracy=1e-10, **kw)
     ff = mdl.ForceField([term])
     ff.attach(st)
@@ -217,10 +292,13 @@ def test_forces_and_virial_are_energy_derivatives(geometry):
         np.testing.assert_allclose(fd[row], forces[i], rtol=0, atol=1e-7 * np.abs(forces).max())
     for a in range(3):
         s = np.ones(3)
-        s[a] = 1 + h
-        ep = _energy_at(ff, st, nl, x0 * s, b0 * s)
-        s[a] = 1 - h
-        em = _energy_at(ff, st, nl, x0 * s, b0 * s)
+        e = []
+        for sign in (1, -1):
+            s[a] = 1 + sign * h
+            if sheets is not None:  # the walls keep their charge: the density follows the area
+                term.surface_charge = tuple(sheets / (s[0] * s[1]))
+            e.append(_energy_at(ff, st, nl, x0 * s, b0 * s))
+        ep, em = e
         assert virial[a, a] == pytest.approx(-(ep - em) / (2 * h), abs=1e-7 * abs(res.energy))
     _energy_at(ff, st, nl, x0, b0)
 
@@ -393,6 +471,12 @@ def test_non_neutral_box_raises_with_the_net_charge():
     with pytest.raises(ValueError, match=r"net charge of \+0\.5.*slab"):
         slab = mdl.State(st.positions, box=st.box, pbc=(True, True, False), charges=st.charges)
         _compute(mdl.Ewald(slab=True), slab)
+    with pytest.raises(ValueError, match=r"particles carry \+0\.5 and the wall sheets -1 .*neutral as a whole"):
+        _compute(mdl.Ewald(slab=True, surface_charge=-0.5 / (st.box[0] * st.box[1])), slab)
+    with pytest.raises(ValueError, match="surface_charge needs slab=True"):
+        mdl.Ewald(surface_charge=0.1)
+    with pytest.raises(ValueError, match=r"surface_charge must be .*\(lower, upper\), got \[1, 2, 3\]"):
+        mdl.Ewald(slab=True, surface_charge=[1, 2, 3])
     # charges changed after attach are caught at the next evaluation
     neutral = _rock_salt((4, 4, 4))
     ff = mdl.ForceField([mdl.Ewald()])

@@ -113,8 +113,6 @@ def test_bad_input_is_refused_clearly():
         slab(h=0.6, ion_diameter=0.5)
     with pytest.raises(ValueError, match="cannot be electroneutral"):
         slab(surface_charge_density=-0.01, lateral_size=6.0)  # 2 sigma L^2 = 4.49 e
-    with pytest.raises(NotImplementedError, match="charged walls"):
-        slab(surface_charge_density=-0.0089004, lateral_size=6.0)  # 4 e: neutral, but not supported yet
     with pytest.raises(ValueError, match="concentration must be >= 0"):
         slab(concentration=-0.1)
     # ions overlapping the particle: the force field refuses the state
@@ -196,6 +194,19 @@ def run_slab(lateral_size, steps, equilibration, seed=1, bin_width=0.5):
     sim.run(steps, progress=False)
     sim.mean_temperature = float(np.mean(temperatures))
     return system, sim, prof.result(blocks=10)
+
+
+def test_confined_builder_with_charged_walls():
+    """sigma = -0.0089 C/m² on each 6 nm x 6 nm wall is 2 sigma L^2 = -4 e: four extra cations, and the slab
+    Ewald gets the matching wall sheets (e / Å^2), so ions and walls are neutral together."""
+    system = mdl.build.confined_electrolyte(surface_charge_density=-0.0089004, lateral_size=6.0, seed=2)
+    st, ff, meta = system
+    counts = {s: meta["species"][s]["count"] for s in ("cation", "anion")}
+    assert counts["cation"] - counts["anion"] == 4 and st.charges.sum() == pytest.approx(4.0)
+    sheets = np.array(ff["coulomb"].surface_charge)
+    assert sheets * 1e20 * 1.602176634e-19 == pytest.approx([meta["surface_charge_density"]] * 2, rel=1e-12)
+    assert st.charges.sum() + sheets.sum() * st.box[0] * st.box[1] == pytest.approx(0.0, abs=1e-9)
+    assert np.isfinite(ff.compute(st).energy)
 
 
 def test_confined_electrolyte_profile_symmetric_and_normalised():

@@ -331,9 +331,9 @@ def confined_electrolyte(h=3.0, z_pos=1, z_neg=-1, concentration=0.5, ion_diamet
     ion_diameter : float or (float, float)
         nm; one value or (cation, anion).
     surface_charge_density : float
-        C/m², on each wall. It must be zero for now: uniformly charged walls need an Ewald sum that accepts
-        the ions' net charge (a neutralising sheet on each wall), which :class:`~mdlearn.Ewald` does not yet
-        offer; a non-zero value is checked for electroneutrality and then raises ``NotImplementedError``.
+        C/m², on each wall (uniform sheets in the wall planes, ``Ewald(surface_charge=...)``). Counterions
+        are added so that ions and walls are neutral together; ``2 sigma lateral_size²`` must be a whole
+        number of counterion charges (the error names the nearest values that are).
     lateral_size : float
         Box length along x and y, nm.
     seed : int, optional
@@ -404,11 +404,6 @@ def confined_electrolyte(h=3.0, z_pos=1, z_neg=-1, concentration=0.5, ion_diamet
     valency = np.array([zp, -zn])
     if abs(wall_charge + float(counts @ valency)) > 1e-6:
         raise AssertionError("internal error: the system is not neutral")
-    if sigma_s != 0.0:
-        raise NotImplementedError(
-            "charged walls are not available yet: the ions then carry a net charge that the slab Ewald sum "
-            "(mdlearn.Ewald(slab=True)) refuses; it needs a neutralising sheet on each wall "
-            "(Ballenegger, Arnold & Cerdà, J. Chem. Phys. 131, 094107 (2009))")
 
     rng = np.random.default_rng(seed)
     d_a, h_a, l_a = d * NM, hh * NM, length * NM
@@ -432,7 +427,7 @@ def confined_electrolyte(h=3.0, z_pos=1, z_neg=-1, concentration=0.5, ion_diamet
     ff = ForceField([
         WCA(epsilon=kt, sigma=sig, name="wca"),
         Ewald(accuracy=ewald_accuracy, epsilon_r=float(epsilon_r), slab=True, slab_factor=slab_factor,
-              name="coulomb"),
+              surface_charge=sigma_s / ELEMENTARY_CHARGE * 1e-20 if sigma_s else None, name="coulomb"),
         PlanarWalls(0.0, h_a, sigma=sig, epsilon=kt, kind="wca", offset={k: 0.5 * v for k, v in sig.items()},
                     name="walls"),
     ])

@@ -239,6 +239,19 @@ def erfc_table(xmax, spacing=ERFC_TABLE_SPACING):
     return table
 
 
+def _sheet_densities(surface_charge, slab):
+    """(lower, upper) wall charge densities from one value or a pair; None stays None."""
+    if surface_charge is None:
+        return None
+    if not slab:
+        raise ValueError("surface_charge needs slab=True (charged walls bound a slab)")
+    pair = np.broadcast_to(np.asarray(surface_charge, dtype=float), (2,)) if np.ndim(surface_charge) == 0 \
+        else np.asarray(surface_charge, dtype=float)
+    if pair.shape != (2,) or not np.all(np.isfinite(pair)):
+        raise ValueError(f"surface_charge must be a finite number or (lower, upper), got {surface_charge!r}")
+    return float(pair[0]), float(pair[1])
+
+
 def _threads_buffers(obj, n_atoms, threads):
     if obj._vscratch is None or obj._vscratch.shape[0] != threads or (
             threads > 1 and obj._scratch.shape[1] != n_atoms):
@@ -274,17 +287,25 @@ class Ewald:
         Primitive model: C = l_B k_B T (length units; temperature units); see :func:`coulomb_prefactor`.
     allow_net_charge : bool
         A box with net charge Q raises ``ValueError`` unless this is set; then a uniform neutralising
-        background adds E_bg = -C pi Q^2 / (2 V alpha^2) (3D only).
+        background adds E_bg = -C pi Q^2 / (2 V alpha^2) (3D; a slab takes ``surface_charge`` instead).
     slab : bool
         For ``pbc = (True, True, False)``: periodic in x and y, confined in z to the box's z length h
-        (the wall separation, > 0). The reciprocal sum uses a cell padded to ``slab_factor * h`` along z,
+        (the wall separation, > 0). The reciprocal sum uses a cell padded to L = ``slab_factor * h`` along z,
         and Yeh and Berkowitz's correction (J. Chem. Phys. 111, 3155 (1999)) removes the interaction
         between the periodic slab images: E_YB = C 2 pi M_z^2 / V_pad, F_i,z = -C 4 pi q_i M_z / V_pad,
-        with M_z = sum_i q_i z_i. Needs a neutral system; charges must stay within ``slab_factor * h -
-        cutoff`` of each other along z.
+        with M_z = sum_i q_i z_i. Charges must stay within L / 2 (and L - cutoff) of each other along z.
     slab_factor : float
         Padded z length over h (3 in Yeh and Berkowitz's paper). The neglected interactions between
         images decay like exp(-2 pi g / L_xy) with the vacuum gap g = (slab_factor - 1) h.
+    surface_charge : float or (float, float), optional
+        Slab only: uniform charge sheets on the walls z = 0 and z = h, in charge / length^2 (one value for
+        both walls, or (lower, upper)). They must neutralise the particles' net charge Q:
+        Q + (s_lo + s_hi) A = 0 with A the box area. The particles then form a charged slab, and the
+        Yeh–Berkowitz term becomes Ballenegger, Arnold and Cerdà's (J. Chem. Phys. 131, 094107 (2009)),
+        which also removes the neutralising background that the 3D sum implies:
+        E_c = C (2 pi / V_pad) (M_z^2 - Q sum_i q_i z_i^2 - Q^2 L^2 / 12), F_i,z = -C (4 pi q_i / V_pad)
+        (M_z - Q z_i). The sheets add E_s = -2 pi C [sum_i q_i (s_lo |z_i| + s_hi |z_i - h|) + A s_lo s_hi h],
+        a uniform field 2 pi C (s_lo - s_hi) between the walls (none when both walls carry the same charge).
     alpha : float, optional
         Splitting parameter in 1 / length (needs ``cutoff``); default from ``accuracy``.
     name : str
@@ -314,7 +335,8 @@ class Ewald:
     """
 
     def __init__(self, accuracy=1e-6, cutoff=None, epsilon_r=1.0, bjerrum_length=None, temperature=None,
-                 allow_net_charge=False, slab=False, slab_factor=3.0, alpha=None, name="coulomb"):
+                 allow_net_charge=False, slab=False, slab_factor=3.0, surface_charge=None, alpha=None,
+                 name="coulomb"):
         self.accuracy = accuracy
         self._cutoff_request = cutoff
         self.epsilon_r = epsilon_r
@@ -323,6 +345,7 @@ class Ewald:
         self.allow_net_charge = bool(allow_net_charge)
         self.slab = bool(slab)
         self.slab_factor = slab_factor
+        self.surface_charge = _sheet_densities(surface_charge, self.slab)
         self.alpha = alpha
         self.name = name
         self.parameters = None
@@ -355,11 +378,17 @@ class Ewald:
 
     def _check_charge(self, state, net):
         scale = float(np.abs(state.charges).sum())
+        if self.surface_charge is not None:
+            walls = float(sum(self.surface_charge)) * state.box[0] * state.box[1]
+            if abs(net + walls) > 1e-8 * max(scale + abs(walls), 1e-300):
+                raise ValueError(f"the particles carry {net:+.6g} and the wall sheets {walls:+.6g} (charge units); "
+                                 "with surface_charge the slab must be neutral as a whole")
+            return net
         if abs(net) <= 1e-8 * max(scale, 1e-300):
             return 0.0
         if self.slab:
             raise ValueError(f"the slab has a net charge of {net:+.6g} (charge units); Ewald(slab=True) "
-                             "needs a neutral system")
+                             "needs a neutral system, or surface_charge= for wall sheets that neutralise it")
         if not self.allow_net_charge:
             raise ValueError(f"the system has a net charge of {net:+.6g} (charge units); Ewald needs a "
                              "neutral box, or allow_net_charge=True to add a uniform neutralising background")
@@ -420,9 +449,10 @@ class Ewald:
         if self.slab:
             kbox[2] = self.slab_factor * kbox[2]
             z = x[q != 0, 2]
-            if len(z) and z.max() - z.min() > kbox[2] - p.cutoff:
-                raise ValueError(f"charges spread over {z.max() - z.min():g} along z, more than the padded "
-                                 f"length {kbox[2]:g} minus the cutoff {p.cutoff:g}; increase slab_factor")
+            if len(z) and z.max() - z.min() > min(kbox[2] - p.cutoff, 0.5 * kbox[2]):
+                raise ValueError(f"charges spread over {z.max() - z.min():g} along z, more than half the padded "
+                                 f"length {kbox[2]:g} or that length minus the cutoff {p.cutoff:g}; "
+                                 "increase slab_factor")
         if not np.array_equal(kbox, self._kbox):
             self._set_kvectors(kbox)
         threads = get_num_threads()
@@ -459,23 +489,38 @@ class Ewald:
         if request.energy:
             energy -= C * p.alpha / np.sqrt(np.pi) * float(q @ q)
         if net:
-            e_bg = -C * np.pi * net * net / (2 * state.volume * p.alpha**2)
+            e_bg = -C * np.pi * net * net / (2 * float(np.prod(kbox)) * p.alpha**2)
             energy += e_bg
             if request.virial:
                 out.virial6[:3] += e_bg
-        # Yeh–Berkowitz slab correction
         if self.slab:
-            vpad = float(np.prod(kbox))
-            mz = float(q @ x[:, 2])
-            out.forces[:, 2] -= C * 4 * np.pi / vpad * mz * q
-            e_yb = C * 2 * np.pi / vpad * mz * mz
-            energy += e_yb
-            if request.virial:
-                out.virial6[:3] += [e_yb, e_yb, -e_yb]
+            energy += self._slab_terms(state, kbox, net, request, out)
         return float(energy) if request.energy else 0.0
+
+    def _slab_terms(self, state, kbox, net, request, out):
+        """Yeh–Berkowitz (neutral) or Ballenegger–Arnold–Cerdà (charged) correction, and the wall sheets.
+        Every term scales as L_z / A under strain: its virial is (E, E, -E) on the diagonal."""
+        C = self.prefactor
+        q = state.charges
+        z = state.positions[:, 2]
+        vpad = float(np.prod(kbox))
+        mz = float(q @ z)
+        out.forces[:, 2] -= C * 4 * np.pi / vpad * q * (mz - net * z)
+        energy = C * 2 * np.pi / vpad * (mz * mz - net * float(q @ (z * z)) - net * net * kbox[2] ** 2 / 12)
+        if self.surface_charge is not None:
+            lo, hi = self.surface_charge
+            h = state.box[2]
+            out.forces[:, 2] += 2 * np.pi * C * q * (lo * np.sign(z) + hi * np.sign(z - h))
+            energy -= 2 * np.pi * C * (float(q @ (lo * np.abs(z) + hi * np.abs(z - h)))
+                                       + state.box[0] * state.box[1] * lo * hi * h)
+        if request.virial:
+            out.virial6[:3] += [energy, energy, -energy]
+        return energy
 
     def __repr__(self):
         extra = f", slab=True, slab_factor={self.slab_factor}" if self.slab else ""
+        if self.surface_charge is not None:
+            extra += f", surface_charge={self.surface_charge}"
         return (f"Ewald(accuracy={self.accuracy}, cutoff={self._cutoff_request}, epsilon_r={self.epsilon_r}, "
                 f"bjerrum_length={self.bjerrum_length}{extra}, name={self.name!r})")
 
