@@ -108,6 +108,11 @@ class DeepClustering(ClusterMixin, BaseEstimator):
         Latent dimension; dense hidden layer sizes; VAE convolution channels.
     epochs, batch_size, learning_rate, patience, validation_fraction :
         Adam training; stop after ``patience`` epochs without a better validation loss (None: never).
+    scale : {"global", "feature"}
+        Dense model input: features minus their mean, divided by one overall standard deviation ("global",
+        right for features in one unit such as distances: a feature that barely fluctuates stays small) or
+        by each feature's own ("feature", for mixed units from a callable). On LJ7 isomers per-feature
+        scaling let thermal noise in the bond lengths drown the few distances that tell isomers apart.
     max_train_frames : int or None
         Train on a random subset of this many frames (all frames are encoded and clustered).
     clustering : {"gmm", "kmeans", "dbscan"}
@@ -168,8 +173,9 @@ class DeepClustering(ClusterMixin, BaseEstimator):
 
     def __init__(self, featurizer="distances", selection="all", cutoff=0.8, sort_distances=False, model="auto",
                  latent_dim=3, hidden=(128, 32), filters=32, epochs=50, batch_size=256, learning_rate=1e-3,
-                 patience=5, validation_fraction=0.1, max_train_frames=20000, clustering="gmm", n_clusters=None,
-                 min_clusters=2, max_clusters=8, criterion="bic", dbscan_eps=0.3, dbscan_min_samples=10,
+                 patience=5, validation_fraction=0.1, scale="global", max_train_frames=20000, clustering="gmm",
+                 n_clusters=None, min_clusters=2, max_clusters=8, criterion="bic", dbscan_eps=0.3,
+                 dbscan_min_samples=10,
                  lof_neighbors=20, trajectory=None, top=None, stride=1, output_dir=None,
                  name="deep_clustering", random_state=None):
         self.featurizer = featurizer
@@ -185,6 +191,7 @@ class DeepClustering(ClusterMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.scale = scale
         self.max_train_frames = max_train_frames
         self.clustering = clustering
         self.n_clusters = n_clusters
@@ -235,7 +242,7 @@ class DeepClustering(ClusterMixin, BaseEstimator):
         if self.kind_ == "vae":
             return x
         x = x.reshape(len(x), -1)
-        return self.scaler_.transform(x).astype(np.float32)
+        return ((x - self.feature_mean_) / self.feature_scale_).astype(np.float32)
 
     def _build_and_train(self, x):
         import torch
@@ -247,7 +254,15 @@ class DeepClustering(ClusterMixin, BaseEstimator):
         if self.max_train_frames is not None and len(x) > self.max_train_frames:
             train_rows = np.sort(rng.choice(len(x), int(self.max_train_frames), replace=False))
         if self.kind_ == "dense":
-            self.scaler_ = StandardScaler().fit(x[train_rows].reshape(len(train_rows), -1))
+            xt = x[train_rows].reshape(len(train_rows), -1).astype(np.float64)
+            self.feature_mean_ = xt.mean(axis=0)
+            std = xt.std(axis=0)
+            if self.scale == "feature":
+                self.feature_scale_ = np.where(std > 0, std, 1.0)
+            elif self.scale == "global":
+                self.feature_scale_ = np.full_like(std, np.sqrt(np.mean(std**2)) or 1.0)
+            else:
+                raise ValueError(f"scale must be 'global' or 'feature', got {self.scale!r}")
         xt = self._model_input(x[train_rows])
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seed(1))

@@ -5,6 +5,7 @@ belong to the same basin (isomer). This labels frames by physics, independently 
 """
 import numpy as np
 from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 
 __all__ = ["group_minima", "lj_cluster", "quench"]
 
@@ -22,15 +23,12 @@ def lj_cluster(positions, epsilon=1.0, sigma=1.0):
     (-1.0, True)
     """
     x = np.asarray(positions, dtype=np.float64)
-    i, j = np.triu_indices(len(x), k=1)
-    d = x[i] - x[j]
-    r2 = np.einsum("ij,ij->i", d, d)
+    d = x[:, None, :] - x[None, :, :]  # full matrix: cheaper than index pairs for the few atoms of a cluster
+    r2 = np.einsum("ijk,ijk->ij", d, d)
+    np.fill_diagonal(r2, np.inf)
     s6 = (sigma * sigma / r2) ** 3
-    energy = float(np.sum(4.0 * epsilon * (s6 * s6 - s6)))
-    fr = (24.0 * epsilon * (2.0 * s6 * s6 - s6) / r2)[:, None] * d  # force on i due to j
-    forces = np.zeros_like(x)
-    np.add.at(forces, i, fr)
-    np.add.at(forces, j, -fr)
+    energy = float(np.sum(2.0 * epsilon * (s6 * s6 - s6)))  # each pair counted twice
+    forces = np.einsum("ij,ijk->ik", 24.0 * epsilon * (2.0 * s6 * s6 - s6) / r2, d)
     return energy, forces
 
 
@@ -58,8 +56,10 @@ def quench(frames, energy_forces=lj_cluster, gtol=1e-6, maxiter=5000):
         return e, -f.ravel()
 
     for k, x in enumerate(frames):
-        res = minimize(fun, x.ravel(), jac=True, method="L-BFGS-B",
-                       options={"gtol": gtol, "maxiter": maxiter, "maxcor": 30})
+        # small dense algebra: BLAS threads only add wake-ups (and spin on a busy machine)
+        with threadpool_limits(1, user_api="blas"):
+            res = minimize(fun, x.ravel(), jac=True, method="L-BFGS-B",
+                           options={"gtol": gtol, "ftol": 1e-15, "maxiter": maxiter, "maxcor": 30})
         if not res.success and np.abs(res.jac).max() > 100 * gtol:
             raise RuntimeError(f"quench of frame {k} did not converge: {res.message}")
         energies[k] = res.fun
