@@ -1,10 +1,11 @@
 """Deep clustering against physics: LJ7 isomers labelled by quenching, and a 100,000-frame scale run.
 
 1. ``states``: a 7-atom Lennard-Jones cluster simulated with mdlearn (Langevin, reduced units, big periodic box,
-   frames written by a TrajectoryReporter to DCD). Every frame is quenched (L-BFGS) to its local minimum; minima
-   grouped by energy are the ground-truth isomers (their energies are checked against the published LJ7
-   minima). The first half of the frames trains each method, the second half is held out and assigned with
-   ``predict``. Methods on the same features (sorted pairwise distances, invariant to swapping atoms):
+   frames written by a TrajectoryReporter to DCD), two runs (two seeds) from each of three isomers, at a
+   temperature where some runs change isomer. Every frame is quenched (L-BFGS) to its local minimum; minima
+   grouped by energy are the ground-truth isomers (the lowest is checked against the published global
+   minimum). The first run from each isomer trains each method; the second runs are held out and assigned
+   with ``predict``. Methods on the same features (sorted pairwise distances, invariant to swapping atoms):
    DeepClustering (dense autoencoder + Gaussian mixture), PCA + k-means, tICA (deeptime) + k-means, all with
    k = the number of isomers seen. Reported: adjusted Rand index (ARI) on the held-out frames.
 2. ``scale``: 100,000 frames of a 100-atom system (synthetic: four quenched 100-atom LJ clusters, switching

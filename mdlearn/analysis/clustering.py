@@ -167,7 +167,7 @@ class DeepClustering(ClusterMixin, BaseEstimator):
     >>> xyz = np.concatenate([a + 0.02 * rng.normal(size=(40, 4, 3)), b + 0.02 * rng.normal(size=(40, 4, 3))])
     >>> dc = DeepClustering(latent_dim=2, hidden=(16,), epochs=30, n_clusters=2, random_state=0)
     >>> labels = dc.fit_predict(md.Trajectory(xyz.astype(np.float32), top))
-    >>> len(set(labels[:40])), len(set(labels[40:])), labels[0] != labels[-1]
+    >>> len(set(labels[:40])), len(set(labels[40:])), bool(labels[0] != labels[-1])
     (1, 1, True)
     """
 

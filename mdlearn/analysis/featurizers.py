@@ -80,7 +80,7 @@ class Distances:
     >>> top = md.Topology(); ch = top.add_chain()
     >>> for _ in range(3): _ = top.add_atom("Ar", md.element.argon, top.add_residue("AR", ch))
     >>> traj = md.Trajectory(np.array([[[0, 0, 0], [1, 0, 0], [0, 2, 0]]], np.float32), top)
-    >>> Distances(sort=True)(traj).round(3).tolist()
+    >>> Distances(sort=True)(traj).astype(float).round(3).tolist()
     [[1.0, 2.0, 2.236]]
     """
 

@@ -19,7 +19,7 @@ def lj_cluster(positions, epsilon=1.0, sigma=1.0):
     --------
     >>> import numpy as np
     >>> e, f = lj_cluster(np.array([[0.0, 0, 0], [2 ** (1 / 6), 0, 0]]))
-    >>> round(e, 12), np.abs(f).max() < 1e-12
+    >>> round(e, 12), bool(np.abs(f).max() < 1e-12)
     (-1.0, True)
     """
     x = np.asarray(positions, dtype=np.float64)
