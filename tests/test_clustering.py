@@ -168,6 +168,12 @@ def test_contact_map_vae_separates_shapes():
     assert adjusted_rand_score(truth, dc.labels_) == 1.0
 
 
+def test_time_lagged_autoencoder_separates_shapes():
+    traj, truth = _two_shapes()
+    dc = DeepClustering(latent_dim=2, hidden=(16,), epochs=40, n_clusters=2, lag=3, random_state=0).fit(traj)
+    assert adjusted_rand_score(truth, dc.labels_) == 1.0
+
+
 def test_user_callable_featurizer():
     traj, truth = _two_shapes()
     dc = DeepClustering(featurizer=lambda t: md.compute_distances(t, [[0, 3], [1, 2]]), latent_dim=1,
@@ -223,6 +229,10 @@ def test_bad_parameters_are_named():
         DeepClustering(clustering="kmeans", criterion="bic").fit(traj)
     with pytest.raises(ValueError, match="square contact maps"):
         DeepClustering(model="vae").fit(traj)
+    with pytest.raises(ValueError, match="lag=2: the time-lagged autoencoder is the dense model"):
+        DeepClustering(featurizer="contacts", lag=2).fit(traj)
+    with pytest.raises(ValueError, match="lag must be a non-negative integer"):
+        DeepClustering(lag=-1).fit(traj)
 
 
 # ---------------------------------------------------------------------------------------------- analyzer, outputs, CLI

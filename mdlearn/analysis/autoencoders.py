@@ -44,8 +44,10 @@ class DenseAutoencoder(nn.Module):
     def encode(self, x):
         return self.encoder(x)
 
-    def loss(self, x):
-        return F.mse_loss(self.decoder(self.encoder(x)), x)
+    def loss(self, x, target=None):
+        """Mean squared error of the reconstruction of ``target`` (default ``x``: a plain autoencoder; the
+        frame a lag later: a time-lagged autoencoder)."""
+        return F.mse_loss(self.decoder(self.encoder(x)), x if target is None else target)
 
 
 class ContactMapVAE(nn.Module):
@@ -97,7 +99,9 @@ class ContactMapVAE(nn.Module):
         h = F.interpolate(h, size=(self.n, self.n), mode="bilinear", align_corners=False)
         return self.deconv(h).squeeze(1)
 
-    def loss(self, x):
+    def loss(self, x, target=None):
+        if target is not None:
+            raise ValueError("the contact-map VAE reconstructs its own input: no time-lagged target")
         mu, logvar = self._stats(x)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         logits = self.decode_logits(z)
@@ -107,8 +111,10 @@ class ContactMapVAE(nn.Module):
 
 
 def train_autoencoder(model, x, epochs=50, batch_size=256, learning_rate=1e-3, patience=5,
-                      validation_fraction=0.1, seed=0):
+                      validation_fraction=0.1, seed=0, target=None):
     """Train ``model`` with Adam on ``x`` (array, float32), keeping the weights of the best validation loss.
+
+    With ``target`` (same length as ``x``) the model learns to reconstruct ``target[i]`` from ``x[i]``.
 
     A random ``validation_fraction`` of the rows is held out; training stops after ``patience`` epochs
     without a better validation loss (``patience=None``: run all ``epochs``). Returns the history
@@ -127,8 +133,11 @@ def train_autoencoder(model, x, epochs=50, batch_size=256, learning_rate=1e-3, p
     n = len(x)
     n_val = int(round(validation_fraction * n)) if n >= 10 else 0
     order = rng.permutation(n)
+    y = x if target is None else target
     val = torch.from_numpy(np.ascontiguousarray(x[order[:n_val]]))
     train = torch.from_numpy(np.ascontiguousarray(x[order[n_val:]]))
+    val_y = None if target is None else torch.from_numpy(np.ascontiguousarray(y[order[:n_val]]))
+    train_y = None if target is None else torch.from_numpy(np.ascontiguousarray(y[order[n_val:]]))
     opt = torch.optim.Adam(model.parameters(), lr=learning_rate)
     history = {"train": [], "validation": [], "best_epoch": 0}
     best, best_state, waited = np.inf, None, 0
@@ -139,16 +148,18 @@ def train_autoencoder(model, x, epochs=50, batch_size=256, learning_rate=1e-3, p
             perm = torch.from_numpy(rng.permutation(len(train)))
             total = 0.0
             for s in range(0, len(train), batch_size):
-                xb = train[perm[s:s + batch_size]]
+                idx = perm[s:s + batch_size]
+                xb = train[idx]
                 opt.zero_grad()
-                loss = model.loss(xb)
+                loss = model.loss(xb) if train_y is None else model.loss(xb, train_y[idx])
                 loss.backward()
                 opt.step()
                 total += float(loss.detach()) * len(xb)
             history["train"].append(total / len(train))
             model.eval()
             with torch.no_grad():
-                v = float(model.loss(val)) if n_val else history["train"][-1]
+                v = (float(model.loss(val) if val_y is None else model.loss(val, val_y)) if n_val
+                     else history["train"][-1])
             history["validation"].append(v)
             if v < best - 1e-6 * abs(best if np.isfinite(best) else 0.0):
                 best, best_state, waited = v, copy.deepcopy(model.state_dict()), 0

@@ -113,6 +113,10 @@ class DeepClustering(ClusterMixin, BaseEstimator):
         right for features in one unit such as distances: a feature that barely fluctuates stays small) or
         by each feature's own ("feature", for mixed units from a callable). On LJ7 isomers per-feature
         scaling let thermal noise in the bond lengths drown the few distances that tell isomers apart.
+    lag : int
+        0: a plain autoencoder. > 0: a time-lagged autoencoder (Wehmeyer & Noé, J. Chem. Phys. 148, 241703,
+        2018) that reconstructs the frame ``lag`` frames later, so its latent space keeps the slow coordinates
+        (state changes) and forgets fast thermal noise. Frames must be in time order (dense model only).
     max_train_frames : int or None
         Train on a random subset of this many frames (all frames are encoded and clustered).
     clustering : {"gmm", "kmeans", "dbscan"}
@@ -173,7 +177,7 @@ class DeepClustering(ClusterMixin, BaseEstimator):
 
     def __init__(self, featurizer="distances", selection="all", cutoff=0.8, sort_distances=False, model="auto",
                  latent_dim=3, hidden=(128, 32), filters=32, epochs=50, batch_size=256, learning_rate=1e-3,
-                 patience=5, validation_fraction=0.1, scale="global", max_train_frames=20000, clustering="gmm",
+                 patience=5, validation_fraction=0.1, scale="global", lag=0, max_train_frames=20000, clustering="gmm",
                  n_clusters=None, min_clusters=2, max_clusters=8, criterion="bic", dbscan_eps=0.3,
                  dbscan_min_samples=10,
                  lof_neighbors=20, trajectory=None, top=None, stride=1, output_dir=None,
@@ -192,6 +196,7 @@ class DeepClustering(ClusterMixin, BaseEstimator):
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.scale = scale
+        self.lag = lag
         self.max_train_frames = max_train_frames
         self.clustering = clustering
         self.n_clusters = n_clusters
@@ -224,6 +229,8 @@ class DeepClustering(ClusterMixin, BaseEstimator):
                 raise ValueError(f"{key} must be a positive integer, got {v!r}")
         if self.n_clusters is not None and (int(self.n_clusters) != self.n_clusters or self.n_clusters < 1):
             raise ValueError(f"n_clusters must be a positive integer or None, got {self.n_clusters!r}")
+        if int(self.lag) != self.lag or self.lag < 0:
+            raise ValueError(f"lag must be a non-negative integer (frames), got {self.lag!r}")
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
 
@@ -250,9 +257,14 @@ class DeepClustering(ClusterMixin, BaseEstimator):
         from .autoencoders import ContactMapVAE, DenseAutoencoder, train_autoencoder
 
         rng = np.random.default_rng(self._seed(0))
-        train_rows = np.arange(len(x))
-        if self.max_train_frames is not None and len(x) > self.max_train_frames:
-            train_rows = np.sort(rng.choice(len(x), int(self.max_train_frames), replace=False))
+        lag = int(self.lag)
+        if lag and self.kind_ == "vae":
+            raise ValueError(f"lag={lag}: the time-lagged autoencoder is the dense model; use model='dense'")
+        if lag >= len(x):
+            raise ValueError(f"lag={lag} frames is not shorter than the trajectory ({len(x)} frames)")
+        train_rows = np.arange(len(x) - lag)
+        if self.max_train_frames is not None and len(train_rows) > self.max_train_frames:
+            train_rows = np.sort(rng.choice(train_rows, int(self.max_train_frames), replace=False))
         if self.kind_ == "dense":
             xt = x[train_rows].reshape(len(train_rows), -1).astype(np.float64)
             self.feature_mean_ = xt.mean(axis=0)
@@ -264,6 +276,7 @@ class DeepClustering(ClusterMixin, BaseEstimator):
             else:
                 raise ValueError(f"scale must be 'global' or 'feature', got {self.scale!r}")
         xt = self._model_input(x[train_rows])
+        target = self._model_input(x[train_rows + lag]) if lag else None
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seed(1))
             if self.kind_ == "vae":
@@ -272,7 +285,7 @@ class DeepClustering(ClusterMixin, BaseEstimator):
                 model = DenseAutoencoder(xt.shape[1], self.latent_dim, self.hidden)
         model = model.float()
         self.history_ = train_autoencoder(model, xt, self.epochs, self.batch_size, self.learning_rate,
-                                          self.patience, self.validation_fraction, seed=self._seed(2))
+                                          self.patience, self.validation_fraction, seed=self._seed(2), target=target)
         self.model_ = model
 
     def _encode(self, x):
