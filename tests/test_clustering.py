@@ -183,16 +183,18 @@ def test_user_callable_featurizer():
 
 
 def test_lj7_states_recovered_against_quench_labels():
-    """A physical case: LJ7 run from three isomers at T* = 0.13 (some runs change isomer); frames are labelled
+    """A physical case: LJ7 run from three isomers at T* = 0.1 (each run keeps its isomer); frames are labelled
     by quenching, not by the method. The runs with seed 1 train; held-out runs (seed 2) are assigned with
     ``predict``."""
     _, starts = _isomers()
-    runs = {s: [_simulate_lj7(0.13, 800, 8, seed=10 * i + s, start=x) for i, x in enumerate(starts)]
+    runs = {s: [_simulate_lj7(0.1, 800, 8, seed=10 * i + s, start=x) for i, x in enumerate(starts)]
             for s in (1, 2)}
     frames = np.concatenate(runs[1] + runs[2])
     labels, _ = group_minima(quench(frames)[0], tol=1e-3)
     traj = md.Trajectory(frames.astype(np.float32), _topology(7))
+    assert len(np.unique(labels)) == 3
     n_train = sum(len(r) for r in runs[1])
+    # per-feature scaling (scale="feature") gave ARI 0.2-0.5 on such frames: the threshold can fail
     dc = DeepClustering(sort_distances=True, latent_dim=3, hidden=(32,), epochs=100, patience=10,
                         n_clusters=len(np.unique(labels)), random_state=0).fit(traj[:n_train])
     ari = adjusted_rand_score(labels[n_train:], dc.predict(traj[n_train:]))
