@@ -123,6 +123,7 @@ def test_quench_finds_the_lj7_minima():
 
 # ---------------------------------------------------------------------------------------------- the estimator
 def test_recovers_two_shapes_and_is_reproducible():
+    assert mdl.analysis.DeepClustering is DeepClustering
     traj, truth = _two_shapes()
     dc = DeepClustering(latent_dim=2, hidden=(16,), epochs=40, n_clusters=2, random_state=0)
     labels = dc.fit_predict(traj)
