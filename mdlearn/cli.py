@@ -53,6 +53,13 @@ def _parser():
     demo.add_argument("--threads", type=_positive_int, help="kernel threads (default: all cores)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
+
+    from .analysis.clustering_cli import add_cluster_command
+
+    analyze = sub.add_parser("analyze", help="analyse simulation output",
+                             description="Analyse trajectories written by a simulation.")
+    analyze.set_defaults(func=lambda args: analyze.print_help() or 2)
+    add_cluster_command(analyze.add_subparsers(dest="analysis", metavar="ANALYSIS", title="analyses"))
     return parser
 
 

@@ -1,0 +1,186 @@
+"""Deep clustering against physics: LJ7 isomers labelled by quenching, and a 100,000-frame scale run.
+
+1. ``states``: a 7-atom Lennard-Jones cluster simulated with mdlearn (Langevin, reduced units, big periodic box,
+   frames written by a TrajectoryReporter to DCD), two runs (two seeds) from each of three isomers, at a
+   temperature where some runs change isomer. Every frame is quenched (L-BFGS) to its local minimum; minima
+   grouped by energy are the ground-truth isomers (the lowest is checked against the published global
+   minimum). The first run from each isomer trains each method; the second runs are held out and assigned
+   with ``predict``. Methods on the same features (sorted pairwise distances, invariant to swapping atoms):
+   DeepClustering (dense autoencoder + Gaussian mixture), PCA + k-means, tICA (deeptime) + k-means, all with
+   k = the number of isomers seen. Reported: adjusted Rand index (ARI) on the held-out frames.
+2. ``scale``: 100,000 frames of a 100-atom system (synthetic: four quenched 100-atom LJ clusters, switching
+   as a Markov chain, plus thermal noise), all 4950 pairwise distances, DeepClustering end to end (featurize,
+   train on 20,000 frames, encode all, GMM with k chosen by BIC over 1..8, LOF, medoids). Wall time per stage.
+
+    python benchmarks/clustering.py states [--steps 3000 --every 10 --temperature 0.13]
+    python benchmarks/clustering.py scale  [--frames 100000 --atoms 100]
+"""
+import argparse
+import os
+import tempfile
+import time
+
+import mdtraj as md
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score
+
+import mdlearn as mdl
+from mdlearn.analysis.clustering import DeepClustering
+from mdlearn.analysis.featurizers import Distances
+from mdlearn.analysis.minima import group_minima, quench
+
+# Global minimum of LJ7 (ε), the pentagonal bipyramid (Cambridge Cluster Database); LJ7 has 4 minima in all.
+LJ7_GLOBAL_MINIMUM = -16.505384
+R0 = 2 ** (1 / 6)
+
+
+def lj7_isomers():
+    """Starting structures of three LJ7 isomers (quenched): pentagonal bipyramid, capped octahedron,
+    tricapped tetrahedron."""
+    def cap(x, i, j, k, opposite):  # mirror atom `opposite` through the face (i, j, k)
+        return np.vstack([x, 2 * x[[i, j, k]].mean(axis=0) - x[opposite]])
+
+    a = np.arange(5) * 2 * np.pi / 5
+    pbp = np.vstack([np.column_stack([0.95 * np.cos(a), 0.95 * np.sin(a), np.zeros(5)]), [[0, 0, 0.6], [0, 0, -0.6]]])
+    octa = R0 / np.sqrt(2) * np.vstack([np.eye(3), -np.eye(3)])
+    c = octa[:3].mean(axis=0)
+    capped_oct = np.vstack([octa, c + c / np.linalg.norm(c) * R0 * np.sqrt(2 / 3)])
+    tet = R0 * np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) / np.sqrt(8)
+    tri = cap(cap(cap(tet, 0, 1, 2, 3), 0, 1, 3, 2), 0, 2, 3, 1)
+    return quench(np.array([pbp, capped_oct, tri]))[1]
+
+
+def simulate_lj7(path, start, temperature, steps, every, seed):
+    """Run LJ7 from ``start`` with mdlearn and write a DCD (+ PDB topology) through TrajectoryReporter."""
+    box = 30.0
+    st = mdl.State(start - start.mean(axis=0) + box / 2, box=[box] * 3, units="lj")
+    st.set_temperature(temperature, seed=seed)
+    sim = mdl.Simulation(st, mdl.ForceField([mdl.LennardJones(cutoff=4.0)]),
+                         mdl.Langevin(dt=0.005, temperature=temperature, friction=1.0, seed=seed + 1))
+    sim.add_reporter(mdl.TrajectoryReporter(path, every=every, unwrap=True))
+    sim.run(steps, progress=False)
+    sim.close()
+    return md.load(path, top=os.path.splitext(path)[0] + ".pdb")
+
+
+def tica_kmeans(x_train, x_test, k, lag, seed, dim):
+    """tICA (deeptime; whitened, so no scaling is needed) of the training frames, k-means on its components."""
+    from deeptime.decomposition import TICA
+
+    tica = TICA(lagtime=lag, dim=dim).fit(x_train.astype(np.float64)).fetch_model()
+    km = KMeans(k, n_init=10, random_state=seed).fit(tica.transform(x_train.astype(np.float64)))
+    return km.predict(tica.transform(x_test.astype(np.float64)))
+
+
+def pca_kmeans(x_train, x_test, k, seed, dim):
+    """PCA of the distances (one unit, so unscaled: as DeepClustering's default scale='global')."""
+    pca = PCA(dim, random_state=seed).fit(x_train)
+    km = KMeans(k, n_init=10, random_state=seed).fit(pca.transform(x_train))
+    return km.predict(pca.transform(x_test))
+
+
+def states(args):
+    """Two runs from each isomer (different seeds): the first runs train, the second runs are held out."""
+    t0 = time.perf_counter()
+    runs = {"train": [], "test": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, start in enumerate(lj7_isomers()):
+            for part, seed in (("train", args.seed + 10 * i), ("test", args.seed + 10 * i + 5)):
+                runs[part].append(simulate_lj7(os.path.join(tmp, f"{part}{i}.dcd"), start, args.temperature,
+                                               args.steps, args.every, seed))
+    train, test = md.join(runs["train"]), md.join(runs["test"])
+    t_sim = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    energies, _ = quench(np.concatenate([train.xyz, test.xyz]).astype(np.float64))
+    t_quench = time.perf_counter() - t0
+    truth, levels = group_minima(energies, tol=1e-3)
+    print(f"LJ7 at T* = {args.temperature}: 3 isomers x 2 runs of {args.steps} steps, a frame every {args.every}: "
+          f"{train.n_frames} training + {test.n_frames} held-out frames; simulation {t_sim:.1f} s, "
+          f"quench {t_quench:.1f} s")
+    print("quenched minima " + ", ".join(f"{e:.5f}" for e in levels) + f" (lowest vs the published global minimum "
+          f"{LJ7_GLOBAL_MINIMUM}: {levels[0] - LJ7_GLOBAL_MINIMUM:+.1e}); frames per minimum "
+          f"{np.bincount(truth).tolist()}")
+    k = len(levels)
+    y_test = truth[train.n_frames:]
+    feat = Distances(sort=True)
+    x_train, x_test = feat(train), feat(test)
+    results = {}
+    for seed in range(args.seeds):
+        dc = DeepClustering(sort_distances=True, latent_dim=args.dim, hidden=(32,), epochs=100, patience=10,
+                            n_clusters=k, random_state=seed).fit(train)
+        results.setdefault("DeepClustering (AE + GMM)", []).append(adjusted_rand_score(y_test, dc.predict(test)))
+        tae = DeepClustering(sort_distances=True, latent_dim=args.dim, hidden=(32,), epochs=100, patience=10,
+                             n_clusters=k, lag=args.lag, random_state=seed).fit(train)
+        results.setdefault(f"DeepClustering, time-lagged AE (lag {args.lag})", []).append(
+            adjusted_rand_score(y_test, tae.predict(test)))
+        results.setdefault("PCA + k-means", []).append(adjusted_rand_score(y_test, pca_kmeans(x_train, x_test, k, seed,
+                                                                                               args.dim)))
+        results.setdefault("tICA + k-means", []).append(
+            adjusted_rand_score(y_test, tica_kmeans(x_train, x_test, k, args.lag, seed, args.dim)))
+    bic = DeepClustering(sort_distances=True, latent_dim=args.dim, hidden=(32,), epochs=100, patience=10,
+                         random_state=0).fit(train)
+    print(f"k = {k} for every method; ARI over seeds 0..{args.seeds - 1}:")
+    for name, v in results.items():
+        print(f"  {name:44s} mean {np.mean(v):.3f}  min {np.min(v):.3f}  max {np.max(v):.3f}")
+    print(f"  DeepClustering with k chosen by BIC: k = {bic.n_clusters_}, held-out ARI "
+          f"{adjusted_rand_score(y_test, bic.predict(test)):.3f}")
+
+
+def scale(args):
+    rng = np.random.default_rng(args.seed)
+    n = args.atoms
+    templates = []
+    for _ in range(4):  # four distinct local minima of an n-atom LJ cluster
+        x = rng.uniform(0, (n / 0.8) ** (1 / 3), size=(n, 3))
+        templates.append(quench(x[None], maxiter=20000)[1][0])
+    # a Markov chain over the four templates (stay with probability 0.999), thermal noise of 0.05 σ
+    state = np.zeros(args.frames, dtype=np.int64)
+    switches = rng.random(args.frames) < 1e-3
+    jumps = rng.integers(1, 4, args.frames)
+    for t in range(1, args.frames):
+        state[t] = (state[t - 1] + jumps[t]) % 4 if switches[t] else state[t - 1]
+    top = md.Topology()
+    ch = top.add_chain()
+    for _ in range(n):
+        top.add_atom("Ar", md.element.argon, top.add_residue("AR", ch))
+    xyz = np.empty((args.frames, n, 3), np.float32)
+    for s in range(0, args.frames, 10000):
+        e = min(s + 10000, args.frames)
+        xyz[s:e] = np.stack(templates)[state[s:e]] + 0.05 * rng.normal(size=(e - s, n, 3))
+    traj = md.Trajectory(xyz, top)
+    print(f"scale: {args.frames} frames x {n} atoms ({n * (n - 1) // 2} distances per frame), "
+          f"torch threads {__import__('torch').get_num_threads()}")
+    dc = DeepClustering(latent_dim=3, epochs=args.epochs, patience=3, max_train_frames=20000, random_state=0)
+    t0 = time.perf_counter()
+    feat, x = dc._features(traj)
+    t_feat = time.perf_counter() - t0
+    del x
+    t0 = time.perf_counter()
+    dc.fit(traj)
+    t_fit = time.perf_counter() - t0
+    print(f"  featurize alone {t_feat:.1f} s; fit end to end (featurize, train {len(dc.history_['train'])} epochs "
+          f"on 20,000 frames, encode, GMM k by BIC 1..8, LOF, medoids) {t_fit:.1f} s; "
+          f"k = {dc.n_clusters_}, ARI vs the generating states {adjusted_rand_score(state, dc.labels_):.3f}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", choices=("states", "scale"))
+    p.add_argument("--temperature", type=float, default=0.13)
+    p.add_argument("--steps", type=int, default=3000, help="steps per run (6 runs)")
+    p.add_argument("--every", type=int, default=10)
+    p.add_argument("--lag", type=int, default=10, help="tICA and time-lagged autoencoder lag in frames")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--dim", type=int, default=3, help="latent / PCA / tICA dimension")
+    p.add_argument("--frames", type=int, default=100000)
+    p.add_argument("--atoms", type=int, default=100)
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    (states if args.what == "states" else scale)(args)
+
+
+if __name__ == "__main__":
+    main()
