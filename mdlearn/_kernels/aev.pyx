@@ -122,6 +122,24 @@ def full_neighbors(const double[:, ::1] x, const double[::1] box, const int[::1]
     return nstart_np, ang_np, index_np, vec_np, dist_np
 
 
+cdef enum:
+    MAXSUB = 256  # most (zeta, ShfZ) or (EtaA, ShfA) combinations the stack buffers hold
+
+
+cdef inline double _pow(double x, double e) noexcept nogil:
+    """x**e; by squaring when e is a small non-negative integer (Zeta = 32 in ANI: 5 products, not pow)."""
+    cdef int n = <int>e
+    cdef double r = 1.0
+    if n != e or n < 0 or n > 1024:
+        return pow(x, e)
+    while n:
+        if n & 1:
+            r *= x
+        x *= x
+        n >>= 1
+    return r
+
+
 cdef inline double _fc(double r, double rc) noexcept nogil:
     return 0.5 * cos(pi * r / rc) + 0.5
 
@@ -177,6 +195,8 @@ cdef Params _params(int nspecies, const double[::1] etar, const double[::1] shfr
     p.cos_shfz = &cos_shfz[0]
     p.sin_shfz = &sin_shfz[0]
     p.pair_block = &pair_block[0, 0]
+    if p.n_zeta * p.n_shfz > MAXSUB or p.n_etaa * p.n_shfa > MAXSUB:
+        raise ValueError(f"at most {MAXSUB} (zeta, angle section) and (eta, shift) combinations are supported")
     return p
 
 
@@ -194,6 +214,8 @@ cdef void _forward_atom(Py_ssize_t i, const Params* p, const int* species, const
             for s in range(p.n_shfr):
                 d = r - p.shfr[s]
                 row[e * p.n_shfr + s] += exp(-p.etar[e] * d * d) * fc
+    cdef double f1s[MAXSUB]
+    cdef double f2s[MAXSUB]
     for a in range(lo, lo + na):
         ra = dist[a]
         for b in range(a + 1, lo + na):
@@ -204,17 +226,23 @@ cdef void _forward_atom(Py_ssize_t i, const Params* p, const int* species, const
             sint = sqrt(1.0 - cost * cost)
             fab = 2.0 * _fc(ra, p.rca) * _fc(rb, p.rca)
             ravg = 0.5 * (ra + rb)
+            for z in range(p.n_zeta):
+                for base in range(p.n_shfz):
+                    f1 = 0.5 * (1.0 + cost * p.cos_shfz[base] + sint * p.sin_shfz[base])
+                    f1s[z * p.n_shfz + base] = _pow(f1, p.zeta[z])
+            for e in range(p.n_etaa):
+                for s in range(p.n_shfa):
+                    d = ravg - p.shfa[s]
+                    f2s[e * p.n_shfa + s] = exp(-p.etaa[e] * d * d) * fab
             row = out + p.radial_length + p.pair_block[species[index[a]] * p.nspecies + species[index[b]]] \
                 * p.angular_sub
             t = 0
             for e in range(p.n_etaa):
                 for z in range(p.n_zeta):
                     for s in range(p.n_shfa):
-                        d = ravg - p.shfa[s]
-                        gauss = exp(-p.etaa[e] * d * d) * fab
+                        gauss = f2s[e * p.n_shfa + s]
                         for base in range(p.n_shfz):
-                            f1 = 0.5 * (1.0 + cost * p.cos_shfz[base] + sint * p.sin_shfz[base])
-                            row[t] += pow(f1, p.zeta[z]) * gauss
+                            row[t] += f1s[z * p.n_shfz + base] * gauss
                             t += 1
 
 
@@ -260,6 +288,10 @@ cdef void _backward_atom(Py_ssize_t i, const Params* p, const int* species, cons
     cdef double* sq = work             # per set: sum g * value        (for the fc derivatives)
     cdef double* sc = work + nsets     # per set: sum g * d value / d cos
     cdef double* sr = work + 2 * nsets  # per set: sum g * d value / d ravg
+    cdef double f1s[MAXSUB]
+    cdef double df1s[MAXSUB]
+    cdef double f2s[MAXSUB]
+    cdef double df2s[MAXSUB]
     for a in range(lo, nstart[i + 1]):
         r = dist[a]
         j = index[a]
@@ -314,20 +346,30 @@ cdef void _backward_atom(Py_ssize_t i, const Params* p, const int* species, cons
             dsint = -0.95 * cost / sint  # d sin(theta) / dc
             ravg = 0.5 * (ra + rb)
             grow = g + p.radial_length + p.pair_block[species[j] * p.nspecies + species[k]] * p.angular_sub
+            for z in range(p.n_zeta):
+                for base in range(p.n_shfz):
+                    f1 = 0.5 * (1.0 + cost * p.cos_shfz[base] + sint * p.sin_shfz[base])
+                    pw = _pow(f1, p.zeta[z] - 1.0)
+                    t = z * p.n_shfz + base
+                    df1s[t] = p.zeta[z] * pw * 0.5 * (0.95 * p.cos_shfz[base] + dsint * p.sin_shfz[base])
+                    f1s[t] = pw * f1
+            for e in range(p.n_etaa):
+                for s in range(p.n_shfa):
+                    d = ravg - p.shfa[s]
+                    gauss = 2.0 * exp(-p.etaa[e] * d * d)
+                    f2s[e * p.n_shfa + s] = gauss
+                    df2s[e * p.n_shfa + s] = -2.0 * p.etaa[e] * d * gauss
             for m in range(3 * nsets):
                 work[m] = 0.0
             t = 0
             for e in range(p.n_etaa):
                 for z in range(p.n_zeta):
                     for s in range(p.n_shfa):
-                        d = ravg - p.shfa[s]
-                        gauss = 2.0 * exp(-p.etaa[e] * d * d)
-                        dgauss = -2.0 * p.etaa[e] * d * gauss
+                        gauss = f2s[e * p.n_shfa + s]
+                        dgauss = df2s[e * p.n_shfa + s]
                         for base in range(p.n_shfz):
-                            f1 = 0.5 * (1.0 + cost * p.cos_shfz[base] + sint * p.sin_shfz[base])
-                            pw = pow(f1, p.zeta[z] - 1.0)
-                            dpw = p.zeta[z] * pw * 0.5 * (0.95 * p.cos_shfz[base] + dsint * p.sin_shfz[base])
-                            pw = pw * f1
+                            pw = f1s[z * p.n_shfz + base]
+                            dpw = df1s[z * p.n_shfz + base]
                             for m in range(nsets):
                                 dv = grow[m * gstride + t]
                                 sq[m] += dv * pw * gauss
