@@ -176,7 +176,7 @@ def test_bad_input(ani1x):
 
 def test_network_of_wrong_shape_is_reported():
     model = ANIModel(("H",), hidden=(4,), ensemble=2)
-    model.networks.forward = lambda x, sp, names: x.new_zeros((2, x.shape[1] + 1))
+    model.networks.energy_and_gradient = lambda x, sp, names, members: (x.new_zeros((2, x.shape[0] + 1)), None)
     with pytest.raises(ValueError, match="networks returned shape"):
         model.energy_forces(["H", "H"], [[0, 0, 0], [0.8, 0, 0]])
 

@@ -55,6 +55,43 @@ class _ElementNetworks(torch.nn.Module):
         return out
 
 
+    @torch.no_grad()
+    def energy_and_gradient(self, x, species_idx, names, members):
+        """Atomic energies (M, N) and dE/dx for AEVs ``x`` (N, L), by hand-written backpropagation.
+
+        The gradient is (M, N, L) per member when ``members`` else (1, N, L) for the ensemble mean. The
+        members' first layers run as one wide matrix product, forward and backward.
+        """
+        ensemble = next(iter(self.weights.values())).shape[0]
+        n, length = x.shape
+        energies = x.new_zeros((ensemble, n))
+        grad = x.new_zeros((ensemble if members else 1, n, length))
+        for k, s in enumerate(names):
+            sel = torch.nonzero(species_idx == k).flatten()
+            if sel.numel() == 0:
+                continue
+            nl = self.layers[s]
+            w0 = self.weights[f"{s}_0"]
+            h = (x[sel] @ w0.permute(1, 0, 2).reshape(length, -1)).view(len(sel), ensemble, -1).transpose(0, 1)
+            h = h + self.biases[f"{s}_0"].unsqueeze(1)
+            slopes = []
+            for layer in range(1, nl):
+                slopes.append(torch.where(h > 0, 1.0, torch.exp(torch.clamp(h, max=0.0) / self.alpha)))
+                h = torch.nn.functional.celu(h, alpha=self.alpha)
+                h = torch.matmul(h, self.weights[f"{s}_{layer}"]) + self.biases[f"{s}_{layer}"].unsqueeze(1)
+            energies[:, sel] = h.squeeze(-1)
+            d = self.weights[f"{s}_{nl - 1}"].transpose(1, 2).expand(-1, len(sel), -1)
+            for layer in range(nl - 2, 0, -1):
+                d = torch.matmul(d * slopes[layer], self.weights[f"{s}_{layer}"].transpose(1, 2))
+            d = d * slopes[0]
+            if members:
+                grad[:, sel] = torch.matmul(d, w0.transpose(1, 2))
+            else:
+                wide = w0.permute(1, 0, 2).reshape(length, -1)
+                grad[0, sel] = d.transpose(0, 1).reshape(len(sel), -1) @ wide.T / ensemble
+        return energies, grad
+
+
 class ANIModel:
     """An ANI-style neural-network potential.
 
@@ -168,15 +205,17 @@ class ANIModel:
         inc = nd.species >= 0
         aev = compute_aev(self.aev, nd, threads)
         x = torch.from_numpy(aev[inc]).to(self.device)
-        x = x.unsqueeze(0).repeat(self.ensemble, 1, 1).requires_grad_(True)
         sp = torch.from_numpy(nd.species[inc].astype(np.int64)).to(self.device)
-        energies = self._member_energies(x, sp)
-        (grad,) = torch.autograd.grad(energies.sum(), x)
-        g = np.zeros((self.ensemble if members else 1, len(nd.species), self.aev.length))
-        gm = grad.detach().cpu().numpy()
-        g[:, inc] = gm if members else gm.mean(0, keepdims=True)
+        atomic, grad = self.networks.energy_and_gradient(x, sp, self.species, members)
+        if atomic.shape != (self.ensemble, x.shape[0]):
+            raise ValueError(f"the networks returned shape {tuple(atomic.shape)}, expected atomic energies of shape "
+                             f"({self.ensemble}, {x.shape[0]})")
+        sae = torch.as_tensor(self.self_energies, dtype=atomic.dtype, device=atomic.device)[sp].sum()
+        energies = (atomic.sum(1) + sae).cpu().numpy()
+        g = np.zeros((grad.shape[0], len(nd.species), self.aev.length))
+        g[:, inc] = grad.cpu().numpy()
         forces, virial = aev_vjp(self.aev, nd, g, threads)
-        return energies.detach().cpu().numpy() * Hartree, forces * Hartree, virial * Hartree
+        return energies * Hartree, forces * Hartree, virial * Hartree
 
     def energy_forces(self, species, positions, box=None):
         """Ensemble-mean energy (eV) and forces (N, 3) in eV/Å of one configuration.
