@@ -6,5 +6,6 @@ except ImportError as exc:
 
 from .aev import AEVParameters  # noqa: E402
 from .ani import ANIModel, ANIPotential  # noqa: E402
+from .dataset import Dataset  # noqa: E402
 
-__all__ = ["AEVParameters", "ANIModel", "ANIPotential"]
+__all__ = ["AEVParameters", "ANIModel", "ANIPotential", "Dataset"]
