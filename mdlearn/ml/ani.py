@@ -36,6 +36,15 @@ class _ElementNetworks(torch.nn.Module):
                 self.weights[f"{s}_{k}"] = torch.nn.Parameter(w)
                 self.biases[f"{s}_{k}"] = torch.nn.Parameter(c)
         self.layers = {s: len(h) + 1 for s, h in layers.items()}
+        self._wide = {}
+
+    def _wide_first_layer(self, s):
+        """First-layer weights of all members side by side, (in, M * out): cached until they change."""
+        w0 = self.weights[f"{s}_0"]
+        key = (w0._version, w0.data_ptr(), w0.device)
+        if s not in self._wide or self._wide[s][0] != key:
+            self._wide[s] = (key, w0.detach().permute(1, 0, 2).reshape(w0.shape[1], -1).contiguous())
+        return self._wide[s][1]
 
     def forward(self, x, species_idx, names):
         """Atomic energies (M, N) from AEVs ``x`` (M or 1, N, L) and species indices (N,) into ``names``."""
@@ -72,7 +81,8 @@ class _ElementNetworks(torch.nn.Module):
                 continue
             nl = self.layers[s]
             w0 = self.weights[f"{s}_0"]
-            h = (x[sel] @ w0.permute(1, 0, 2).reshape(length, -1)).view(len(sel), ensemble, -1).transpose(0, 1)
+            wide = self._wide_first_layer(s)
+            h = (x[sel] @ wide).view(len(sel), ensemble, -1).transpose(0, 1)
             h = h + self.biases[f"{s}_0"].unsqueeze(1)
             slopes = []
             for layer in range(1, nl):
@@ -87,7 +97,6 @@ class _ElementNetworks(torch.nn.Module):
             if members:
                 grad[:, sel] = torch.matmul(d, w0.transpose(1, 2))
             else:
-                wide = w0.permute(1, 0, 2).reshape(length, -1)
                 grad[0, sel] = d.transpose(0, 1).reshape(len(sel), -1) @ wide.T / ensemble
         return energies, grad
 
@@ -201,12 +210,18 @@ class ANIModel:
         Returns ``(energies (M,), forces (K, N, 3), virial (K, 6))`` with K = M when ``members`` else K = 1
         (the ensemble mean).
         """
-        threads = threads or get_num_threads()
+        if threads is None:  # waking threads costs more than a small molecule's kernels and networks
+            threads = get_num_threads() if len(nd.species) >= 256 else 1
         inc = nd.species >= 0
         aev = compute_aev(self.aev, nd, threads)
         x = torch.from_numpy(aev[inc]).to(self.device)
         sp = torch.from_numpy(nd.species[inc].astype(np.int64)).to(self.device)
-        atomic, grad = self.networks.energy_and_gradient(x, sp, self.species, members)
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(max(1, min(threads, torch_threads)))
+        try:
+            atomic, grad = self.networks.energy_and_gradient(x, sp, self.species, members)
+        finally:
+            torch.set_num_threads(torch_threads)
         if atomic.shape != (self.ensemble, x.shape[0]):
             raise ValueError(f"the networks returned shape {tuple(atomic.shape)}, expected atomic energies of shape "
                              f"({self.ensemble}, {x.shape[0]})")
