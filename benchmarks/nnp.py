@@ -75,7 +75,7 @@ def main():
                 x = torch.tensor(pos[None], requires_grad=True)
                 energy = ref((species, x), **kw).energies
                 (g,) = torch.autograd.grad(energy.sum(), x)
-                return float(energy[0]) * Hartree, -g[0].numpy() * Hartree
+                return energy.item() * Hartree, -g[0].numpy() * Hartree
 
             t_ref, (e_ref, f_ref) = best(torchani_call, repeats)
             row = {"system": name, "threads": threads, "mdlearn_s": t_ours, "torchani_s": t_ref,

@@ -195,15 +195,6 @@ class ANIModel:
         return model
 
     # ------------------------------------------------------------------ evaluation
-    def _member_energies(self, x, species_idx):
-        """Energies (M,) in Hartree of one configuration from AEVs x (M or 1, N, L)."""
-        atomic = self.networks(x, species_idx, self.species)
-        if atomic.shape != (self.ensemble, x.shape[1]):
-            raise ValueError(f"the networks returned shape {tuple(atomic.shape)}, expected atomic energies of shape "
-                             f"({self.ensemble}, {x.shape[1]})")
-        sae = torch.as_tensor(self.self_energies, dtype=atomic.dtype, device=atomic.device)[species_idx].sum()
-        return atomic.sum(1) + sae
-
     def evaluate(self, nd, members=False, threads=None):
         """Energy, forces and virial of the atoms in neighbour data ``nd`` (eV, eV/Å, eV).
 
@@ -260,7 +251,24 @@ class ANIModel:
 
     # ------------------------------------------------------------------ training and storage
     def fit(self, dataset, **kwargs):
-        """Train on a :class:`Dataset` (energies and forces); see :func:`mdlearn.ml.training.fit`."""
+        """Train on a :class:`Dataset` (energies and forces); see :func:`mdlearn.ml.training.fit`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mdlearn.ml import ANIModel, Dataset
+        >>> pos = np.array([[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]]) + np.random.default_rng(0).normal(
+        ...     scale=0.05, size=(6, 3, 3))
+        >>> ds = Dataset.from_arrays(["O", "H", "H"], pos, energies=-2080 + np.arange(6) * 0.01,
+        ...                          forces=np.zeros((6, 3, 3)))
+        >>> model = ANIModel(("H", "O"), hidden=(4,), ensemble=2)
+        >>> history = model.fit(ds, max_epochs=2, validation_fraction=0.2)
+        >>> history["n_train"], history["n_validation"], len(history["train_loss"])
+        (5, 1, 2)
+        >>> model.save("water.pt")
+        >>> ANIModel.load("water.pt").species
+        ('H', 'O')
+        """
         from .training import fit
 
         return fit(self, dataset, **kwargs)

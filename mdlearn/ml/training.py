@@ -54,7 +54,8 @@ def _loss(model, b, force_weight, create_graph):
     """Sum over ensemble members of energy MSE per atom (eV²) + force_weight * force MSE ((eV/Å)²)."""
     pos = b["positions"].clone().requires_grad_(force_weight > 0)
     aev = aev_torch(model.aev, b["species"], pos, b["centre"], b["neighbor"], b["shifts"], b["triples"])
-    atomic = model.networks(aev.unsqueeze(0), b["species"], model.species) * Hartree  # (M, N) eV
+    dev = model.device
+    atomic = model.networks(aev.unsqueeze(0).to(dev), b["species"].to(dev), model.species).cpu() * Hartree  # eV
     sae = torch.as_tensor(model.self_energies * Hartree)[b["species"]]
     energies = (atomic + sae).new_zeros((atomic.shape[0], len(b["energy"]))).index_add(1, b["frame"], atomic + sae)
     loss = (((energies - b["energy"]) ** 2) / b["n_atoms"]).mean(1).sum()
