@@ -1,4 +1,4 @@
-"""Write tests/data/ani1x_reference.json: torchani 2.2's ANI-1x energies (eV) and forces (eV/Å).
+"""Write tests/data/ani1x_reference.json: torchani 2.2's ANI-1x energies (eV), forces (eV/Å) and AEVs.
 
     pip install --no-deps torchani==2.2 lark requests      # part of the bench extra
     python tests/make_ani1x_reference.py
@@ -21,6 +21,7 @@ from torchani import neurochem
 HERE = os.path.dirname(os.path.abspath(__file__))
 RES = os.path.join(os.path.dirname(torchani.__file__), "resources", "ani-1x_8x")
 SPECIES = ["H", "C", "N", "O"]
+N_AEV_ROWS = 9  # AEVs of the first atoms of each system are stored too (to compare the AEV kernel alone)
 
 
 def torchani_ani1x():
@@ -63,13 +64,13 @@ def main():
     for s in systems():
         species = torch.tensor([[SPECIES.index(x) for x in s["symbols"]]])
         pos = torch.tensor([s["positions"]], dtype=torch.float64, requires_grad=True)
-        if s["box"] is None:
-            energy = model((species, pos)).energies
-        else:
-            cell = torch.diag(torch.tensor(s["box"], dtype=torch.float64))
-            energy = model((species, pos), cell=cell, pbc=torch.ones(3, dtype=torch.bool)).energies
+        kw = {} if s["box"] is None else {"cell": torch.diag(torch.tensor(s["box"], dtype=torch.float64)),
+                                          "pbc": torch.ones(3, dtype=torch.bool)}
+        energy = model((species, pos), **kw).energies
         (grad,) = torch.autograd.grad(energy.sum(), pos)
-        records.append(dict(s, energy=float(energy[0]) * Hartree, forces=(-grad[0] * Hartree).tolist()))
+        aev = model[0]((species, pos.detach()), **kw).aevs[0, :N_AEV_ROWS]  # the AEV computer alone
+        records.append(dict(s, energy=float(energy[0]) * Hartree, forces=(-grad[0] * Hartree).tolist(),
+                            aev_first_atoms=aev.tolist()))
     meta = {"torchani": torchani.__version__, "torch": torch.__version__, "units": "eV, Angstrom",
             "script": "tests/make_ani1x_reference.py"}
     with open(os.path.join(HERE, "data", "ani1x_reference.json"), "w") as fh:

@@ -53,6 +53,13 @@ def test_kernel_aev_matches_torch_path(periodic):
     np.testing.assert_allclose(kernel, ref, rtol=0, atol=1e-12)
 
 
+def test_kernel_aev_matches_torchani_reference(ani1x, reference):
+    for s in reference:
+        nd, _ = molecule_neighbors(ani1x.aev, ani1x.aev.species_index(s["symbols"]), s["positions"], s["box"])
+        ref = np.array(s["aev_first_atoms"])
+        np.testing.assert_allclose(compute_aev(ani1x.aev, nd)[: len(ref)], ref, rtol=0, atol=1e-12, err_msg=s["name"])
+
+
 def test_ani1x_matches_torchani_reference(ani1x, reference):
     for s in reference:
         e, f = ani1x.energy_forces(s["symbols"], s["positions"], s["box"])
