@@ -193,3 +193,16 @@ def test_missing_torch_gives_a_clear_error():
             "try:\n    mdlearn.ml\nexcept ImportError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "mdlearn[ml]" in out
+
+
+def test_small_periodic_cell_equals_its_supercell(ani1x):
+    rng = np.random.default_rng(9)
+    w = molecule("H2O")
+    box = np.array([5.0, 5.5, 6.0])  # shorter than twice the 5.2 Å cutoff: images of one atom are neighbours
+    pos = np.concatenate([w.positions + c for c in ([0.5, 0.5, 0.5], [2.9, 3.0, 3.1])]) + rng.normal(0, 0.05, (6, 3))
+    sym = w.get_chemical_symbols() * 2
+    e, f = ani1x.energy_forces(sym, pos, box)
+    shifts = np.stack(np.meshgrid([0, 1, 2], [0, 1], [0, 1], indexing="ij"), -1).reshape(-1, 3) * box
+    e_big, f_big = ani1x.energy_forces(sym * len(shifts), np.concatenate([pos + s for s in shifts]), box * [3, 2, 2])
+    assert abs(e_big - len(shifts) * e) < 1e-8
+    np.testing.assert_allclose(f_big[:6], f, atol=1e-9)

@@ -136,14 +136,32 @@ def neighbor_data(params, species_idx, positions, box, pbc, nlist):
 def molecule_neighbors(params, species_idx, positions, box=None):
     """Neighbour data of one configuration given as arrays (Å); ``box`` None means not periodic.
 
-    Returns ``(NeighborData, positions)`` with the positions wrapped into a periodic box.
+    A periodic box shorter than twice the radial cutoff is handled by listing neighbours in a replicated
+    supercell and mapping them back (periodic images of the same atom then appear as separate neighbours).
+    Returns ``(NeighborData, positions)`` with the positions wrapped into the box.
     """
     pos = np.asarray(positions, dtype=np.float64)
     pbc = box is not None
+    box = None if box is None else np.array(box, dtype=np.float64)  # a contiguous copy (np.diag gives a view)
     st = State(pos, box=box, pbc=pbc, masses=1.0, units="real")
+    st.wrap()
+    sp = np.ascontiguousarray(species_idx, dtype=np.intc)
+    n = len(pos)
+    reps = np.where(st.pbc, np.ceil(2.0 * params.radial_cutoff / np.where(st.pbc, st.box, 1.0)), 1).astype(int)
+    if reps.max() > 1:
+        grid = np.stack(np.meshgrid(*[np.arange(r) for r in reps], indexing="ij"), -1).reshape(-1, 3)
+        big = State((st.positions[None] + (grid * st.box)[:, None]).reshape(-1, 3), box=st.box * reps, pbc=True,
+                    masses=1.0, units="real")
+        nl = NeighborList(params.radial_cutoff, skin=0.0)
+        nl.update(big)
+        full = neighbor_data(params, np.tile(sp, len(grid)), big.positions, big.box, big.pbc, nl)
+        end = full.nstart[n]  # the original atoms come first in the supercell
+        nd = NeighborData(sp, full.nstart[: n + 1].copy(), full.nang[:n].copy(),
+                          (full.index[:end] % n).astype(np.intc), full.vec[:end].copy(), full.dist[:end].copy())
+        return nd, st.positions.copy()
     nl = NeighborList(params.radial_cutoff, skin=0.0)
     nl.update(st)
-    return neighbor_data(params, species_idx, st.positions, st.box, st.pbc, nl), st.positions.copy()
+    return neighbor_data(params, sp, st.positions, st.box, st.pbc, nl), st.positions.copy()
 
 
 def compute_aev(params, nd, threads=None):
