@@ -8,7 +8,7 @@ differences. torchani 2.2's periodic path (``AEVComputer`` with ``cell``/``pbc``
 every atom pair in every needed image cell (it has no cell list); mdlearn's timing includes building its
 neighbor list for each call. Each figure is the fastest of several calls (the machine may be shared).
 
-    pip install --no-deps torchani==2.2 lark requests "setuptools<81"   # or: pip install -e '.[bench]'
+    pip install -e '.[ml,bench]'          # torchani 2.2 and setuptools<81 (torchani imports pkg_resources)
     .venv/bin/python benchmarks/nnp.py [--json nnp.json]
 """
 import argparse

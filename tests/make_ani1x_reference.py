@@ -1,6 +1,6 @@
 """Write tests/data/ani1x_reference.json: torchani 2.2's ANI-1x energies (eV), forces (eV/Å) and AEVs.
 
-    pip install --no-deps torchani==2.2 lark requests      # part of the bench extra
+    pip install -e ".[ml,bench]"      # torchani 2.2 (with setuptools<81: it imports pkg_resources)
     python tests/make_ani1x_reference.py
 
 torchani 2.2 needs network access to build ``torchani.models.ANI1x`` (its .info file is empty in the

@@ -1,6 +1,6 @@
 """Reproduce ``ani1x.npz`` from the NeuroChem files inside the torchani 2.2 wheel.
 
-    pip install --no-deps torchani==2.2 lark requests    # (torchani 2.2 imports them)
+    pip install "torchani==2.2" "setuptools<81"    # torchani 2.2 imports pkg_resources
     python mdlearn/ml/data/ani1x/convert.py
 
 torchani's own parser reads the NeuroChem networks; this script only re-packs the weights as float32
