@@ -56,7 +56,7 @@ def run_python_example(path, args):
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # examples guard their work with `if __name__ == "__main__"`
-    module.main(args)
+    return module.main(args)
 
 
 def fast_lj_demo(tmp_path):
@@ -91,8 +91,15 @@ def fast_ase_calculator(tmp_path):
     assert (tmp_path / "out" / "md.traj").stat().st_size > 0
 
 
+def fast_custom_force_term(tmp_path):
+    res = run_python_example(EXAMPLES / "custom_force_term.py", ["--cells", "4", "--steps", "100"])
+    assert res["force_error"] < 1e-6 and res["pressure_error"] < 1e-6  # eV/Å, eV/Å³
+    assert abs(res["drift_per_atom"]) < 1e-4
+
+
 FAST = {
     "ase_calculator.py": fast_ase_calculator,
+    "custom_force_term.py": fast_custom_force_term,
     "lj_demo.py": fast_lj_demo,
     "nanoparticle_ions.py": fast_nanoparticle_ions,
     "lj_liquid.yaml": fast_yaml("lj_liquid.yaml"),
