@@ -188,3 +188,12 @@ def test_builtin_terms_by_name():
     assert isinstance(lj, mdl.LennardJones) and lj.cutoff == 3.0
     with pytest.raises(ValueError, match="unknown force term 'Lenard'"):
         mdl.forces.create("Lenard")
+
+
+def test_filtered_view_follows_a_different_list(mixture, rng):
+    mask = rng.random(mixture.n_atoms) < 0.5
+    ff = mdl.ForceField([lj_terms()])
+    ff.substitute(lj_terms("net"), atoms=mask)
+    full = mdl.ForceField([lj_terms()]).compute(mixture)
+    for skin in (0.3, 0.5, 0.3):  # each list built once (builds == 1): the view must still be remade
+        assert_same_result(ff.compute(mixture, mdl.NeighborList(2.5, skin)), full)

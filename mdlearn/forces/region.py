@@ -62,14 +62,13 @@ class PairFilter:
             raise ValueError(f"pairs must be one of {PAIRS}, got {pairs!r}")
         self.mask = np.asarray(mask, dtype=bool)
         self.keep = pairs
-        self._source = None  # (id of the list, its build count) this view was made from
+        self._source = (None, -1)  # the list this view was made from (held, so its id is not reused) and its build
 
     def __call__(self, nlist):
         """This view, made current for ``nlist`` (filtered again only after the list rebuilt)."""
-        key = (id(nlist), nlist.builds)
-        if key != self._source:
+        if self._source[0] is not nlist or self._source[1] != nlist.builds:
             self._filter(nlist)
-            self._source = key
+            self._source = (nlist, nlist.builds)
         return self
 
     def _filter(self, nlist):
