@@ -9,7 +9,6 @@ after which ``mdl.forces.create("morse", D=0.3, ...)`` makes one (the entry poin
 callable that returns a force term). Built-in names win over entry points of the same name.
 """
 import difflib
-from importlib.metadata import entry_points
 
 __all__ = ["GROUP", "available", "create"]
 
@@ -30,6 +29,8 @@ def _builtin():
 
 
 def _plugins():
+    from importlib.metadata import entry_points  # only when asked: keeps `import mdlearn` light
+
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
