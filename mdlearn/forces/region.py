@@ -72,19 +72,16 @@ class PairFilter:
         return self
 
     def _filter(self, nlist):
-        counts = np.diff(nlist.start)
         n = int(nlist.n_pairs)
-        inside_i = np.repeat(self.mask[nlist.rows], counts)
-        inside_j = self.mask[nlist.neighbors[:n]]
-        both = inside_i & inside_j
+        nbr = nlist.neighbors[:n]
+        both = np.repeat(self.mask[nlist.rows], np.diff(nlist.start)) & self.mask[nbr]
         keep = both if self.keep == "within" else ~both
-        row_of = np.repeat(np.arange(len(nlist.rows)), counts)
-        kept = np.bincount(row_of[keep], minlength=len(nlist.rows))
+        kept_before = np.zeros(n + 1, dtype=nlist.start.dtype)  # kept pairs before each list entry
+        np.cumsum(keep, out=kept_before[1:])
         self.rows = nlist.rows
-        self.start = np.zeros(len(nlist.rows) + 1, dtype=nlist.start.dtype)
-        np.cumsum(kept, out=self.start[1:])
-        self.neighbors = np.ascontiguousarray(nlist.neighbors[:n][keep])
-        self.codes = np.ascontiguousarray(nlist.codes[:n][keep])
+        self.start = kept_before[nlist.start]
+        self.neighbors = nbr[keep]
+        self.codes = nlist.codes[:n][keep]
         self.n_pairs = len(self.neighbors)
         self.cutoff, self.skin, self.builds = nlist.cutoff, nlist.skin, nlist.builds
 
