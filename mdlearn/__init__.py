@@ -35,3 +35,12 @@ __all__ = [
     "set_num_threads", "units",
     "TorchPotential",
 ]
+
+
+def __getattr__(name):
+    # mdl.ml imports torch: load it only when asked for
+    if name == "ml":
+        import importlib
+
+        return importlib.import_module(".ml", __name__)
+    raise AttributeError(f"module 'mdlearn' has no attribute {name!r}")
