@@ -17,6 +17,7 @@ from .forces import DirectCoulomb, Ewald, ForceField, ForceResult, LennardJones,
 from .forces.ase import AseForceTerm  # noqa: E402
 from .forces.dielectric import DielectricSphere  # noqa: E402
 from .forces.pair import WCA  # noqa: E402
+from .forces.torch import TorchPotential  # noqa: E402  (torch itself is imported only when one is made)
 from .forces.walls import PlanarWalls, SphereBody, SphericalCell  # noqa: E402
 from .integrators import Langevin, NoseHooverChain, VelocityVerlet  # noqa: E402
 from .neighbors import NeighborList  # noqa: E402
@@ -32,6 +33,7 @@ __all__ = [
     "Request", "Simulation", "SimulationError", "Snapshot", "SphereBody", "SphericalCell", "State",
     "ThermoReporter", "TrajectoryReporter", "VelocityVerlet", "WCA", "analysis", "build", "get_num_threads",
     "set_num_threads", "units",
+    "TorchPotential",
 ]
 
 

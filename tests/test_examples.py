@@ -56,7 +56,7 @@ def run_python_example(path, args):
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # examples guard their work with `if __name__ == "__main__"`
-    module.main(args)
+    return module.main(args)
 
 
 def fast_lj_demo(tmp_path):
@@ -91,10 +91,29 @@ def fast_ase_calculator(tmp_path):
     assert (tmp_path / "out" / "md.traj").stat().st_size > 0
 
 
+def fast_custom_force_term(tmp_path):
+    res = run_python_example(EXAMPLES / "custom_force_term.py", ["--cells", "4", "--steps", "100"])
+    assert res["force_error"] < 1e-6 and res["pressure_error"] < 1e-6  # eV/Å, eV/Å³
+    assert abs(res["drift_per_atom"]) < 1e-4
+
+
+def fast_substitution_emt(tmp_path):
+    res = run_python_example(EXAMPLES / "substitution_emt.py",
+                             ["--train-temperatures", "500", "--train-steps", "30", "--steps", "20", "--hot-steps",
+                              "10", "--ensemble", "2", "--hidden", "8", "--epochs", "2", "--threads", "1",
+                              "--json", str(tmp_path / "out.json")])
+    assert res["training_frames"] == 3 and res["held_out_frames"] == 2 and res["frames_hot"] == 1
+    assert np.isfinite(res["energy_rmse_meV_per_atom"]) and res["force_rmse_eV_per_A"] > 0
+    assert res["oracle_ms_per_step"] > 0 and res["network_ms_per_step"] > 0 and res["flag_threshold_eV"] > 0
+    assert (tmp_path / "out.json").stat().st_size > 0
+
+
 FAST = {
     "ase_calculator.py": fast_ase_calculator,
+    "custom_force_term.py": fast_custom_force_term,
     "lj_demo.py": fast_lj_demo,
     "nanoparticle_ions.py": fast_nanoparticle_ions,
+    "substitution_emt.py": fast_substitution_emt,
     "lj_liquid.yaml": fast_yaml("lj_liquid.yaml"),
 }
 IGNORED_SUFFIXES = {".md", ".txt", ".png"}

@@ -8,7 +8,24 @@ A force term is any object with
 - ``compute(state, nlist, request, out)``: **add** its energy (when ``request.energy``), forces and virial
   (when ``request.virial``) into the :class:`ForceResult` ``out``; return its energy (0.0 when not asked).
 
-The kernels behind built-in terms are in ``mdlearn._kernels``; a user's term may be plain NumPy or torch.
+Optional: ``pairwise = True`` when the energy is a sum over the neighbor list's pairs (such a term can be
+restricted to a region of atoms, see :mod:`mdlearn.forces.region`); an ``atoms`` attribute when the term
+restricts itself to a region (``TorchPotential``).
+
+What a term receives:
+
+- ``state``: positions ``(N, 3)`` float64 (wrapped into the box at each list rebuild, not between), ``box``
+  (3 lengths), ``pbc``, integer ``types`` into ``type_names``, ``masses``, ``charges``, ``units``;
+- ``nlist``: ``None`` when ``cutoff`` is ``None``; else a half list of every pair i < j closer than
+  ``nlist.cutoff + nlist.skin`` (at least the term's cutoff, possibly more), as ``nlist.pairs(state)`` ->
+  ``(i, j, shift)`` with ``r_j + shift - r_i`` the vector from i to the listed image of j;
+- ``out``: :class:`ForceResult`; add to ``out.forces`` (N, 3) and ``out.virial6`` (xx, yy, zz, xy, xz, yz of
+  ``W_ab = Σ_{i<j} r_ij,a f_ij,b``, with ``r_ij = r_i - r_j`` and ``f_ij`` the force on i due to j) or
+  call ``out.add_virial(w)`` with a (3, 3) matrix.
+
+A user's own term (NumPy or torch) needs nothing else: see ``examples/custom_force_term.py``. A separate
+package can publish terms by name through the ``mdlearn.forces`` entry-point group
+(:func:`mdlearn.forces.create`). The kernels behind built-in terms are in ``mdlearn._kernels``.
 """
 from dataclasses import dataclass
 
@@ -95,8 +112,13 @@ class ForceField:
         self._nlist = None
 
     # ------------------------------------------------------------------ editing
-    def add(self, term):
-        """Append a term; its ``name`` must be new."""
+    def add(self, term, atoms=None):
+        """Append a term; its ``name`` must be new. With ``atoms`` (bool mask or indices) the term is
+        restricted to that region (pairs with both atoms in it, see :func:`mdlearn.forces.region.restrict`)."""
+        if atoms is not None:
+            from .region import restrict
+
+            term = restrict(term, atoms)
         for attr in ("name", "cutoff", "attach", "compute"):
             if not hasattr(term, attr):
                 raise TypeError(f"{term!r} is not a force term: it has no {attr!r}")
@@ -120,6 +142,47 @@ class ForceField:
             raise KeyError(f"no term named {name!r}; terms: {list(self._terms)}")
         items = [(term.name if k == name else k, term if k == name else v) for k, v in self._terms.items()]
         self._terms = dict(items)
+        self._attached_to = None
+
+    def substitute(self, term, atoms, replace=None):
+        """Let ``term`` (e.g. a neural network) take the region ``atoms`` while pair terms keep the rest.
+
+        ``term`` is added restricted to the pairs with both atoms in the region; each pair term named in
+        ``replace`` (default: every term with ``pairwise = True``) is restricted to the other pairs (at least
+        one atom outside), so no pair is counted twice. Other terms (walls, Ewald, ...) stay as they are.
+
+        Parameters
+        ----------
+        term : force term
+            Added under its own name; a term that takes ``atoms=`` itself gets them set.
+        atoms : bool mask (N,) or array of atom indices
+        replace : list of str, optional
+            Names of the pair terms that give up the region.
+
+        Examples
+        --------
+        >>> import numpy as np, mdlearn as mdl
+        >>> st = mdl.build.lattice("fcc", cells=(4, 4, 4), density=0.8442)
+        >>> ff = mdl.ForceField([mdl.LennardJones()])
+        >>> ff.substitute(mdl.LennardJones(name="region"), atoms=np.arange(100))
+        >>> [repr(t)[:10] for t in ff]
+        ['Restricted', 'Restricted']
+        >>> round(ff.compute(st).energy / st.n_atoms, 4)   # the same potential on both sides: the full result
+        -6.7734
+        """
+        from .region import Restricted, restrict
+
+        if replace is None:
+            replace = [name for name, t in self._terms.items() if getattr(t, "pairwise", False)]
+        for name in replace:
+            if name not in self._terms:
+                raise KeyError(f"no term named {name!r}; terms: {list(self._terms)}")
+        if term.name in self._terms:
+            raise ValueError(f"a term named {term.name!r} is already in the force field")
+        region_term = restrict(term, atoms)
+        for name in replace:
+            self._terms[name] = Restricted(self._terms[name], atoms, pairs="rest")
+        self.add(region_term)
         self._attached_to = None
 
     @property

@@ -38,6 +38,8 @@ class LennardJones:
     >>> lj = mdl.LennardJones(epsilon={"Ar": 1.0, "Kr": 1.4}, sigma={"Ar": 1.0, "Kr": 1.1}, cutoff=2.5)
     """
 
+    pairwise = True  # a sum over listed pairs: can be restricted to a region (forces/region.py)
+
     def __init__(self, epsilon=1.0, sigma=1.0, cutoff=2.5, shift=False, tail=False,
                  mixing="lorentz-berthelot", pairs=None, name="lj"):
         self.epsilon = epsilon
