@@ -57,6 +57,9 @@ def _parser():
     from .campaign.cli import add_parser as add_campaign_parser
 
     add_campaign_parser(sub, _positive_int)
+    from .ml.cli import add_parser as add_surrogate_parser
+
+    add_surrogate_parser(sub, _positive_int)
     return parser
 
 

@@ -37,7 +37,7 @@ from .store import ResultStore
 __all__ = ["Campaign"]
 
 
-RESERVED = ("index", "seed", "status", "wall_time", "error", "worker")
+RESERVED = ("index", "seed", "status", "wall_time", "error", "worker", "finished")
 
 
 def _finite_outputs(outputs, params):

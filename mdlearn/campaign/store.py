@@ -108,16 +108,18 @@ class ResultStore:
 
     def table(self):
         """A pandas DataFrame, one row per stored run: ``index``, ``seed``, ``status``, ``wall_time``,
-        ``error``, ``worker``, the inputs, then the outputs (list outputs become numpy arrays in object columns)."""
+        ``error``, ``worker``, ``finished``, the inputs, then the outputs (list outputs become numpy arrays in
+        object columns)."""
         import pandas as pd
 
         rows = []
         for r in self.records():
             row = {"index": r["index"], "seed": r.get("seed"), "status": r["status"],
-                   "wall_time": r.get("wall_time"), "error": r.get("error"), "worker": r.get("worker")}
+                   "wall_time": r.get("wall_time"), "error": r.get("error"), "worker": r.get("worker"),
+                   "finished": r.get("finished")}
             row.update(r.get("params", {}))
             for k, v in (r.get("outputs") or {}).items():
                 row[k] = np.asarray(v, dtype=float) if isinstance(v, list) else v
             rows.append(row)
-        columns = ["index", "seed", "status", "wall_time", "error", "worker"]
+        columns = ["index", "seed", "status", "wall_time", "error", "worker", "finished"]
         return pd.DataFrame(rows, columns=None if rows else columns)
