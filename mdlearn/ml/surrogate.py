@@ -67,7 +67,7 @@ class Surrogate(RegressorMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, hidden=(64, 64), n_models=5, epochs=1500, learning_rate=3e-3, weight_decay=1e-5,
+    def __init__(self, hidden=(32, 32), n_models=5, epochs=1000, learning_rate=3e-3, weight_decay=1e-4,
                  batch_size=64, activation="tanh", threads=1, random_state=None):
         self.hidden = hidden
         self.n_models = n_models
