@@ -134,6 +134,22 @@ def _wait_for(predicate, timeout):
     return False
 
 
+def test_default_local_cluster_one_thread_per_run(tmp_path):
+    """client=None: a LocalCluster of worker processes, each run with one OpenMP and one kernel thread."""
+
+    def threads(params, seed):
+        import os
+
+        import mdlearn
+
+        return {"omp": float(os.environ["OMP_NUM_THREADS"]), "kernel": float(mdlearn.get_num_threads()),
+                "pid": float(os.getpid())}
+
+    table = mdl.Campaign(threads, [{"x": float(i)} for i in range(3)], tmp_path / "s", n_workers=1).run(progress=False)
+    assert (table["status"] == "ok").all() and (table["omp"] == 1).all() and (table["kernel"] == 1).all()
+    assert (table["pid"] != os.getpid()).all()
+
+
 def test_worker_killed_mid_campaign_loses_nothing(tmp_path):
     """A LocalCluster of two worker processes; once a few results are stored, SIGKILL the worker process
     that produced one of them while it runs the next point. With Dask's retries switched off the point it
@@ -146,7 +162,7 @@ def test_worker_killed_mid_campaign_loses_nothing(tmp_path):
     points = [{"x": float(i), "sleep": 0.4} for i in range(n)]
     store = ResultStore(tmp_path / "s")
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
                 Client(cluster) as client:
             camp = mdl.Campaign(sleepy, points, store.path, client=client)
             before = {}
@@ -193,7 +209,7 @@ def test_cli_driver_killed_then_resumed(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = ResultStore(tmp_path / "store")
     try:
-        assert _wait_for(lambda: os.path.isdir(store.results_dir) and len(os.listdir(store.results_dir)) >= 3, 60)
+        assert _wait_for(lambda: len(store.records()) >= 3, 60)
     finally:
         proc.kill()
         proc.wait()

@@ -230,7 +230,7 @@ class Campaign:
             n = self.n_workers or max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                                              else os.cpu_count() or 1))
             env = {"OMP_NUM_THREADS": str(self.worker_threads)}
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                                    env=env)
             client = Client(cluster)
 
