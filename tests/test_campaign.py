@@ -9,6 +9,7 @@ import threading
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mdlearn as mdl
@@ -226,6 +227,9 @@ def test_cli_status_and_errors(tmp_path, capsys):
     assert main(["campaign", "status", str(tmp_path / "s")]) == 0
     out = capsys.readouterr().out
     assert "1 ok, 1 failed, 0 missing of 2" in out and "x = -2.0 is negative" in out
+    assert main(["campaign", "status", str(tmp_path / "s"), "--csv", str(tmp_path / "t.csv")]) == 0
+    csv = pd.read_csv(tmp_path / "t.csv")
+    assert csv["status"].tolist() == ["ok", "failed"] and csv["y"][0] == 1.0
     assert main(["campaign", "status", str(tmp_path / "none")]) == 1
     assert "holds no campaign" in capsys.readouterr().err
     spec = tmp_path / "bad.yaml"

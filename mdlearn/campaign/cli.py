@@ -82,6 +82,7 @@ def add_parser(sub, positive_int):
     run.set_defaults(func=_run)
     status = csub.add_parser("status", help="counts of finished, failed and missing runs in a store")
     status.add_argument("store", help="campaign folder")
+    status.add_argument("--csv", help="also write the results table to this CSV file (array outputs left out)")
     status.set_defaults(func=_status)
 
 
@@ -117,6 +118,12 @@ def _status(args):
 
     store = ResultStore(args.store)
     _print_status(store.path, store_status(store))
+    if args.csv:
+        table = store.table()
+        arrays = [c for c in table.columns if table[c].dtype == object and
+                  table[c].map(lambda v: hasattr(v, "shape")).any()]
+        table.drop(columns=arrays).to_csv(args.csv, index=False)
+        print(f"wrote {args.csv} ({len(table)} runs)")
     failed = [r for r in store.records() if r["status"] != "ok"]
     for r in failed[:10]:
         print(f"  failed #{r['index']} {r['params']}: {str(r['error']).splitlines()[0]}")

@@ -138,8 +138,7 @@ class Campaign:
         self.worker_threads = int(worker_threads)
         self._manifest = {
             "points": json.loads(json.dumps(self.points)), "seeds": self.seeds, "seed": self.seed,
-            "space": space_desc, "simulate": f"{getattr(simulate, '__module__', '?')}:"
-                                            f"{getattr(simulate, '__qualname__', repr(simulate))}",
+            "space": space_desc, "simulate": _describe(simulate),
         }
         self._check_store()
 
@@ -267,6 +266,14 @@ def store_status(store, total=None):
     failed = sum(r["status"] != "ok" for r in records)
     wall = float(sum(r.get("wall_time") or 0.0 for r in records))
     return {"total": total, "ok": ok, "failed": failed, "missing": total - ok - failed, "wall_time": wall}
+
+
+def _describe(func):
+    """``module:name`` of a function, with the keywords of a ``functools.partial`` (provenance only)."""
+    keywords = getattr(func, "keywords", None)
+    base = getattr(func, "func", func)
+    name = f"{getattr(base, '__module__', '?')}:{getattr(base, '__qualname__', repr(base))}"
+    return f"{name} {json.dumps(keywords, default=repr)}" if keywords else name
 
 
 def _now():
