@@ -11,7 +11,8 @@ __version__ = "0.1.0"
 if "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
-from . import analysis, build, units  # noqa: E402
+from . import analysis, build, campaign, ml, units  # noqa: E402
+from .campaign import Campaign  # noqa: E402
 from .errors import SimulationError  # noqa: E402
 from .forces import DirectCoulomb, Ewald, ForceField, ForceResult, LennardJones, Request  # noqa: E402
 from .forces.ase import AseForceTerm  # noqa: E402
@@ -35,12 +36,4 @@ __all__ = [
     "set_num_threads", "units",
     "TorchPotential",
 ]
-
-
-def __getattr__(name):
-    # mdl.ml imports torch: load it only when asked for
-    if name == "ml":
-        import importlib
-
-        return importlib.import_module(".ml", __name__)
-    raise AttributeError(f"module 'mdlearn' has no attribute {name!r}")
+__all__ += ["Campaign", "campaign", "ml"]

@@ -55,11 +55,15 @@ def _parser():
     demo.set_defaults(func=_demo)
 
     from .analysis.clustering_cli import add_cluster_command
+    from .campaign.cli import add_parser as add_campaign_parser
+    from .ml.cli import add_parser as add_surrogate_parser
 
     analyze = sub.add_parser("analyze", help="analyse simulation output",
                              description="Analyse trajectories written by a simulation.")
     analyze.set_defaults(func=lambda args: analyze.print_help() or 2)
     add_cluster_command(analyze.add_subparsers(dest="analysis", metavar="ANALYSIS", title="analyses"))
+    add_campaign_parser(sub, _positive_int)
+    add_surrogate_parser(sub, _positive_int)
     return parser
 
 

@@ -190,7 +190,7 @@ def test_network_of_wrong_shape_is_reported():
 
 def test_missing_torch_gives_a_clear_error():
     code = ("import sys; sys.modules['torch'] = None\nimport mdlearn\n"
-            "try:\n    mdlearn.ml\nexcept ImportError as e:\n    print(e)\n")
+            "try:\n    mdlearn.ml.ANIModel\nexcept ImportError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "mdlearn[ml]" in out
 

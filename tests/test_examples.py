@@ -1,6 +1,7 @@
 """Smoke tests: the demo (``mdlearn.demo``, ``mdlearn demo lj``) and every file in ``examples/`` run on a
 tiny setting. A new example must be given a fast path in ``FAST`` below."""
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -108,6 +109,17 @@ def fast_substitution_emt(tmp_path):
     assert (tmp_path / "out.json").stat().st_size > 0
 
 
+def fast_confined_surrogate(tmp_path):
+    out = tmp_path / "cs"
+    run_python_example(EXAMPLES / "confined_surrogate.py",
+                       ["--out", str(out), "--points", "12", "--steps", "100", "--equilibration", "20",
+                        "--synchronous", "--epochs", "20", "--no-progress"])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_runs"] == 12 and metrics["outputs"] == ["contact", "peak", "mid"]
+    assert metrics["t_seq_s"] > 1e3 * metrics["t_lookup_single_s"]
+    assert (out / "parity.png").read_bytes().startswith(PNG_MAGIC)
+
+
 FAST = {
     "ase_calculator.py": fast_ase_calculator,
     "custom_force_term.py": fast_custom_force_term,
@@ -115,6 +127,7 @@ FAST = {
     "nanoparticle_ions.py": fast_nanoparticle_ions,
     "substitution_emt.py": fast_substitution_emt,
     "lj_liquid.yaml": fast_yaml("lj_liquid.yaml"),
+    "confined_surrogate.py": fast_confined_surrogate,
 }
 IGNORED_SUFFIXES = {".md", ".txt", ".png"}
 

@@ -1,11 +1,20 @@
-"""Learned potentials: ANI-like neural-network models (needs the ``ml`` extra: torch)."""
-try:
-    import torch  # noqa: F401
-except ImportError as exc:
-    raise ImportError("mdlearn.ml needs torch, which is not installed: pip install 'mdlearn[ml]'") from exc
+"""Learned components (need the ``ml`` extra: torch): ANI-like neural-network potentials
+(:class:`ANIModel`, :class:`ANIPotential`, :class:`AEVParameters`, :class:`Dataset`) and surrogates of a
+simulation's outputs (:class:`Surrogate`; helpers in :mod:`mdlearn.ml.metrics` and :mod:`mdlearn.ml.speedup`).
+Names are imported on first use, so ``import mdlearn`` does not import torch."""
+import importlib
 
-from .aev import AEVParameters  # noqa: E402
-from .ani import ANIModel, ANIPotential  # noqa: E402
-from .dataset import Dataset  # noqa: E402
+_LAZY = {"AEVParameters": "mdlearn.ml.aev", "ANIModel": "mdlearn.ml.ani", "ANIPotential": "mdlearn.ml.ani",
+         "Dataset": "mdlearn.ml.dataset", "Surrogate": "mdlearn.ml.surrogate"}
+__all__ = sorted(_LAZY)
 
-__all__ = ["AEVParameters", "ANIModel", "ANIPotential", "Dataset"]
+
+def __getattr__(name):
+    if name in _LAZY:
+        try:
+            import torch  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(f"mdlearn.ml.{name} needs torch, which is not installed: "
+                              "pip install 'mdlearn[ml]'") from exc
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mdlearn.ml' has no attribute {name!r}")
