@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 if "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
-from . import analysis, build, units  # noqa: E402
+from . import analysis, build, tune, units  # noqa: E402
 from .errors import SimulationError  # noqa: E402
 from .forces import DirectCoulomb, Ewald, ForceField, ForceResult, LennardJones, Request  # noqa: E402
 from .forces.ase import AseForceTerm  # noqa: E402
@@ -31,5 +31,6 @@ __all__ = [
     "ForceResult", "Langevin", "LennardJones", "NeighborList", "NoseHooverChain", "Periodic", "PlanarWalls",
     "Request", "Simulation", "SimulationError", "Snapshot", "SphereBody", "SphericalCell", "State",
     "ThermoReporter", "TrajectoryReporter", "VelocityVerlet", "WCA", "analysis", "build", "get_num_threads",
+    "tune",
     "set_num_threads", "units",
 ]
