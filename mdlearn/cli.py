@@ -53,6 +53,10 @@ def _parser():
     demo.add_argument("--threads", type=_positive_int, help="kernel threads (default: all cores)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
+
+    from .campaign.cli import add_parser as add_campaign_parser
+
+    add_campaign_parser(sub, _positive_int)
     return parser
 
 
