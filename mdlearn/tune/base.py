@@ -4,8 +4,6 @@ import copy
 
 import numpy as np
 
-from ..forces.base import ALL
-
 __all__ = ["GoodState", "TimestepTuner"]
 
 
@@ -31,19 +29,25 @@ class GoodState:
         self.positions = st.positions.copy()
         self.velocities = st.velocities.copy()
         self.images = st.images.copy()
+        self.forces = st.forces.copy()
         self.integrator = copy.deepcopy(sim.integrator.__dict__)
+        self.nlist_reference = None if sim.nlist is None else sim.nlist.reference.copy()
 
     def restore(self, sim):
-        """Put the saved state back into ``sim`` (the neighbor list is rebuilt, the forces re-evaluated)."""
+        """Put the saved state back into ``sim``. The neighbor list is rebuilt from the positions it was last
+        built from (as :meth:`~mdlearn.Simulation.from_checkpoint` does), so the run continues bitwise as it
+        did from the saved step."""
         st = sim.state
         st.positions = self.positions
         st.velocities = self.velocities
         st.images[...] = self.images
+        st.forces[...] = self.forces
         st.step, st.time = self.step, self.time
         sim.integrator.__dict__.update(copy.deepcopy(self.integrator))
-        if sim.nlist is not None:
-            sim.nlist.build(st)
-        sim.update_forces(ALL)
+        if self.nlist_reference is not None:
+            at_build = st.copy()
+            at_build.positions = self.nlist_reference
+            sim.nlist.build(at_build)
 
 
 class TimestepTuner:

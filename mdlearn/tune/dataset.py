@@ -3,14 +3,16 @@ ladder of timesteps from the same equilibrated start and labelled by :mod:`mdlea
 
 ``simulate(params, seed)`` does one system and returns a flat dict of floats (the shape a
 :class:`~mdlearn.Campaign` stores); :func:`ladder_rows` expands such results into one row per (system, dt).
-The shipped set was made with ``python -m mdlearn.tune.dataset`` (see ``data/np_timestep/README.md``).
+The shipped set was made with ``python -m mdlearn.tune.dataset`` (see ``data/np_timestep/README.md``), which
+runs :func:`simulate` over :func:`sample_parameters` as a :class:`~mdlearn.Campaign` (Dask, resumable) and
+exports the finished runs:
 
-    python -m mdlearn.tune.dataset --systems 128 --seed 7 --out data/np_timestep/ladder.csv
+    python -m mdlearn.tune.dataset --systems 128 --seed 7 --store data/np_timestep/campaign \
+        --out data/np_timestep/ladder.csv
 """
 import argparse
 import csv
 import math
-import os
 import time
 
 from ..build import nanoparticle_system
@@ -20,8 +22,8 @@ from .labels import RATIO_LIMIT, is_acceptable, nve_segment
 
 __all__ = ["LADDER", "SPACE", "ladder_rows", "make_system", "sample_parameters", "simulate"]
 
-# Timesteps tried on every system (fs), about a factor 1.4 apart (2 at the low end).
-LADDER = (4.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0)
+# Timesteps tried on every system (fs), a factor of about 1.5 apart.
+LADDER = (3.0, 6.0, 9.0, 13.0, 19.0, 28.0, 42.0, 63.0)
 # The parameter space: (low, high) for continuous inputs, a tuple of choices for discrete ones. Physical units
 # as in nanoparticle_system: nm, e, mol/L. epsilon_in is sampled uniformly in log.
 SPACE = {
@@ -29,13 +31,15 @@ SPACE = {
     "charge": (-24.0, -6.0),
     "counterion_valency": (1, 2, 3),
     "salt_concentration": (0.0, 0.2),
-    "ion_diameter": (0.3, 0.6),
+    "ion_diameter": (0.2, 0.7),
     "log_epsilon_in": (math.log(2.0), math.log(78.5)),
 }
 CELL_RADIUS = 3.5  # nm: keeps systems at 20-100 ions
+MAX_GRID = 800  # boundary elements at most: the induced-charge solve then costs about as much as the ions
 EQUILIBRATION = 1000  # Langevin steps at the builder's conservative timestep
 SEGMENT = 400  # NVE steps per ladder rung
 SAMPLE_EVERY = 2  # steps between energy samples in a segment
+BLOWN_UP = 1e3  # the ratio stored for a segment that blew up (JSON has no infinity)
 
 
 def sample_parameters(n, seed=0):
@@ -59,7 +63,7 @@ def sample_parameters(n, seed=0):
         for k, name in enumerate(names):
             spec = SPACE[name]
             if len(spec) == 2:
-                p[name] = spec[0] + row[k] * (spec[1] - spec[0])
+                p[name] = float(spec[0] + row[k] * (spec[1] - spec[0]))
             else:
                 p[name] = spec[min(int(row[k] * len(spec)), len(spec) - 1)]
         out.append(p)
@@ -85,9 +89,11 @@ def make_system(params, seed):
     volume_l = 4.0 / 3.0 * math.pi * (CELL_RADIUS**3 - radius**3) * 1e-24
     if round(salt * AVOGADRO * volume_l) == 0:  # less than half a formula unit in the cell: no salt
         salt = 0.0
+    d = float(params["ion_diameter"])
+    n_grid = int(min(max(4 * math.pi * (2 * radius / d) ** 2, 300), MAX_GRID))  # the builder's rule, capped
     return nanoparticle_system(radius=radius, charge=charge, salt_concentration=salt, counterion_valency=z,
-                               coion_valency=1, ion_diameter=float(params["ion_diameter"]), epsilon_in=eps_in,
-                               epsilon_out=78.5, cell_radius=CELL_RADIUS, seed=int(seed))
+                               coion_valency=1, ion_diameter=d, epsilon_in=eps_in, epsilon_out=78.5,
+                               cell_radius=CELL_RADIUS, seed=int(seed), n_grid=n_grid)
 
 
 def simulate(params, seed, ladder=LADDER, equilibration=EQUILIBRATION, segment=SEGMENT, every=SAMPLE_EVERY):
@@ -95,7 +101,7 @@ def simulate(params, seed, ladder=LADDER, equilibration=EQUILIBRATION, segment=S
     segment per timestep of ``ladder`` (fs) from that same state.
 
     Returns a dict of floats: the system and state features (:mod:`mdlearn.tune.features`), ``n_ions``,
-    ``seconds`` (wall time), and per rung ``ratio_<k>`` (energy-fluctuation ratio, ``inf`` after a blow-up) and
+    ``seconds`` (wall time), and per rung ``ratio_<k>`` (energy-fluctuation ratio, 1000 after a blow-up) and
     ``dt_<k>``. ``largest_ok`` is the largest dt below which every rung passed the criterion (0 if none did).
     """
     t0 = time.perf_counter()
@@ -107,7 +113,7 @@ def simulate(params, seed, ladder=LADDER, equilibration=EQUILIBRATION, segment=S
     largest, ok_so_far = 0.0, True
     for k, dt in enumerate(ladder):
         ratio, _ = nve_segment(system.state, system.forcefield, dt, int(segment), every=int(every))
-        out[f"dt_{k}"], out[f"ratio_{k}"] = float(dt), float(ratio)
+        out[f"dt_{k}"], out[f"ratio_{k}"] = float(dt), float(min(ratio, BLOWN_UP))
         ok_so_far = ok_so_far and is_acceptable(ratio)
         if ok_so_far:
             largest = float(dt)
@@ -132,31 +138,38 @@ def ladder_rows(results, limit=RATIO_LIMIT):
     return rows
 
 
+def export_csv(table, path):
+    """Write the finished runs of a campaign results table (pandas) as the ladder CSV: one row per system with
+    its parameters, features and rungs; ``system`` is the campaign index."""
+    ok = table[table["status"] == "ok"].sort_values("index")
+    drop = {"index", "seed", "status", "wall_time", "error", "worker"}
+    columns = ["system", "seed"] + [c for c in ok.columns if c not in drop]
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(columns)
+        for _, row in ok.iterrows():
+            w.writerow([int(row["index"]), int(row["seed"])] + [row[c] for c in columns[2:]])
+    return len(ok)
+
+
 def _main(argv=None):
-    parser = argparse.ArgumentParser(description="Make the timestep training set (one CSV row per system).")
+    from ..campaign import Campaign
+
+    parser = argparse.ArgumentParser(description="Make the timestep training set with a Campaign (one run per "
+                                                 "system) and export it as CSV.")
     parser.add_argument("--systems", type=int, default=128, help="systems to sample (default: 128)")
     parser.add_argument("--seed", type=int, default=7, help="sampling and simulation seed (default: 7)")
-    parser.add_argument("--out", default="data/np_timestep/ladder.csv", help="CSV, appended to and resumed")
+    parser.add_argument("--store", default="data/np_timestep/campaign", help="campaign folder (resumed)")
+    parser.add_argument("--out", default="data/np_timestep/ladder.csv", help="exported CSV")
+    parser.add_argument("--workers", type=int, default=2, help="Dask worker processes (default: 2)")
+    parser.add_argument("--export-only", action="store_true", help="export what is stored, run nothing")
     args = parser.parse_args(argv)
-    done = set()
-    if os.path.exists(args.out):
-        with open(args.out) as fh:
-            done = {int(r["system"]) for r in csv.DictReader(fh)}
-    params = sample_parameters(args.systems, seed=args.seed)
-    header = None
-    for i, p in enumerate(params):
-        if i in done:
-            continue
-        res = {"system": i, **p, **simulate(p, seed=args.seed * 100_000 + i)}
-        new = not os.path.exists(args.out)
-        with open(args.out, "a", newline="") as fh:
-            header = header or list(res)
-            w = csv.DictWriter(fh, fieldnames=header)
-            if new:
-                w.writeheader()
-            w.writerow(res)
-        print(f"system {i}: {int(res['n_ions'])} ions, z={p['counterion_valency']}, largest ok dt "
-              f"{res['largest_ok']:g} fs, {res['seconds']:.1f} s", flush=True)
+    campaign = Campaign(simulate, sample_parameters(args.systems, seed=args.seed), args.store, seed=args.seed,
+                        n_workers=args.workers)
+    if not args.export_only:
+        campaign.run(progress=True)  # runs only what the store lacks
+    n = export_csv(campaign.results(), args.out)
+    print(f"{n} systems in {args.out}; campaign status {campaign.status()}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """``TimestepModel``: a classifier of (features, dt) -> acceptable, and the largest dt it accepts.
 
-A scikit-learn pipeline (standard scaling, then a small multilayer perceptron) fed the features of
+A scikit-learn pipeline (standard scaling, then a small multilayer perceptron fitted by L-BFGS, the
+solver suited to a few thousand rows) fed the features of
 :mod:`mdlearn.tune.features` and log(dt). ``predict_dt`` scans a grid of candidate timesteps upwards and returns
 the last one before the predicted probability of "acceptable" first drops below ``threshold``, so a model that
 is not monotonic in dt never skips over a rung it rejects.
@@ -28,6 +29,8 @@ class TimestepModel:
     hidden_layer_sizes : tuple of int
     alpha : float
         L2 penalty of the perceptron.
+    max_iter : int
+        L-BFGS iterations at most.
     threshold : float
         Probability of "acceptable" needed to accept a dt in :meth:`predict` and :meth:`predict_dt`.
     candidates : array, optional
@@ -43,14 +46,15 @@ class TimestepModel:
     >>> X = rng.uniform(1, 3, size=(200, 1))               # a stiffness-like feature
     >>> dt = rng.uniform(2, 64, size=200)
     >>> y = (dt * X[:, 0] < 40).astype(int)                 # stiffer systems accept smaller steps
-    >>> m = TimestepModel(feature_names=["k"], threshold=0.5, random_state=0).fit(X, dt, y)
+    >>> m = TimestepModel(feature_names=["k"], hidden_layer_sizes=(8,), random_state=0).fit(X, dt, y)
     >>> 8 < m.predict_dt({"k": 2.0}) < 32
     True
     """
 
-    def __init__(self, feature_names=FEATURES, hidden_layer_sizes=(32, 16), alpha=1e-3, threshold=0.5,
-                 candidates=None, random_state=None):
+    def __init__(self, feature_names=FEATURES, hidden_layer_sizes=(32, 16), alpha=1e-2, threshold=0.5,
+                 candidates=None, max_iter=500, random_state=None):
         self.feature_names = feature_names
+        self.max_iter = max_iter
         self.hidden_layer_sizes = hidden_layer_sizes
         self.alpha = alpha
         self.threshold = threshold
@@ -78,7 +82,8 @@ class TimestepModel:
             raise ValueError(f"labels must be 0 or 1, got {sorted(set(np.unique(y)))}")
         self.pipeline_ = make_pipeline(
             StandardScaler(), MLPClassifier(hidden_layer_sizes=tuple(self.hidden_layer_sizes), alpha=self.alpha,
-                                            max_iter=3000, random_state=self.random_state))
+                                            solver="lbfgs", max_iter=self.max_iter,
+                                            random_state=self.random_state))
         self.pipeline_.fit(self._design(X, dt), y)
         cand = np.geomspace(2.0, 64.0, 41) if self.candidates is None else np.asarray(self.candidates, float)
         self.candidates_ = np.sort(cand)
