@@ -78,11 +78,12 @@ def timed_run(system, start, dt, duration, tuner=None, sample_interval=100.0, ta
             "failed": failed, "profile": prof, "drift": drift, "tuner": tuner, "final_dt": sim.integrator.dt}
 
 
-def _advance(sim, t_end, chunk=200):
-    """Step until the simulated time reaches ``t_end`` (the timestep may change on the way)."""
+def _advance(sim, t_end, chunk=200, growth=2.0):
+    """Step until the simulated time reaches ``t_end``, overshooting by less than one step although a tuner may
+    raise dt on the way (by up to a factor ``growth`` within a chunk)."""
     st = sim.state
     while st.time < t_end - 1e-9:
-        n = max(1, min(chunk, int(np.ceil((t_end - st.time) / sim.integrator.dt))))
+        n = max(1, min(chunk, int((t_end - st.time) / (growth * sim.integrator.dt))))
         sim.run(n, progress=False)
 
 
