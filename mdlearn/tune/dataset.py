@@ -72,7 +72,8 @@ def sample_parameters(n, seed=0):
 
 def make_system(params, seed):
     """The nanoparticle system for one parameter dict (keys of :data:`SPACE`; ``epsilon_in`` may be given
-    instead of ``log_epsilon_in``). The charge is rounded to a multiple of the counterion valency.
+    instead of ``log_epsilon_in``, and ``n_grid`` may be set). The charge is rounded to a multiple of the counterion
+    valency.
 
     Examples
     --------
@@ -90,7 +91,7 @@ def make_system(params, seed):
     if round(salt * AVOGADRO * volume_l) == 0:  # less than half a formula unit in the cell: no salt
         salt = 0.0
     d = float(params["ion_diameter"])
-    n_grid = int(min(max(4 * math.pi * (2 * radius / d) ** 2, 300), MAX_GRID))  # the builder's rule, capped
+    n_grid = int(params.get("n_grid") or min(max(4 * math.pi * (2 * radius / d) ** 2, 300), MAX_GRID))  # capped rule
     return nanoparticle_system(radius=radius, charge=charge, salt_concentration=salt, counterion_valency=z,
                                coion_valency=1, ion_diameter=d, epsilon_in=eps_in, epsilon_out=78.5,
                                cell_radius=CELL_RADIUS, seed=int(seed), n_grid=n_grid)

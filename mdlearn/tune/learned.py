@@ -32,7 +32,9 @@ class LearnedTimestep(TimestepTuner):
     decision; skipped for Langevin dynamics, which conserve no energy). If it fails, or if the run blows up
     in between (a :class:`~mdlearn.SimulationError`), the state saved in memory at the last good decision is put
     back, dt is halved, and the run continues; for the next ``cooldown`` decisions dt stays at most that halved
-    value. Reporter output is kept: steps that are run again appear again in the files.
+    value, and from then on at most ``ceiling_factor`` times the dt that failed (``ceiling``): the estimator's
+    answer is corrected by what the run has shown. Reporter output is kept: steps that are run again appear
+    again in the files.
 
     Parameters
     ----------
@@ -53,6 +55,8 @@ class LearnedTimestep(TimestepTuner):
     cooldown : int
     max_retries : int
         Consecutive restores without a good decision in between before the failure is raised.
+    ceiling_factor : float
+        After a failure at dt_f, dt stays below ``ceiling_factor * dt_f`` for the rest of the run.
 
     Examples
     --------
@@ -71,7 +75,7 @@ class LearnedTimestep(TimestepTuner):
     """
 
     def __init__(self, estimator, features, every=200, dt_min=1.0, dt_max=64.0, max_change=1.5, sample_every=5,
-                 ratio_limit=RATIO_LIMIT, safety=True, cooldown=5, max_retries=8):
+                 ratio_limit=RATIO_LIMIT, safety=True, cooldown=5, max_retries=8, ceiling_factor=0.8):
         super().__init__(every, dt_min, dt_max, max_change)
         if not callable(getattr(estimator, "predict_dt", None)):
             raise TypeError(f"estimator {estimator!r} has no predict_dt(features) method")
@@ -89,10 +93,12 @@ class LearnedTimestep(TimestepTuner):
         self.safety = bool(safety)
         self.cooldown = int(cooldown)
         self.max_retries = int(max_retries)
+        self.ceiling_factor = float(ceiling_factor)
         self.restores = 0
         self._good = None
         self._cap = np.inf
         self._cap_left = 0
+        self.ceiling = np.inf
         self._retries = 0
         self._conserved, self._kinetic = [], []
 
@@ -129,7 +135,7 @@ class LearnedTimestep(TimestepTuner):
         if self._cap_left > 0:
             self._cap_left -= 1
             proposed = min(proposed, self._cap)
-        dt = self.limit(sim.integrator.dt, proposed)
+        dt = self.limit(sim.integrator.dt, min(proposed, self.ceiling))
         sim.integrator.dt = dt
         self.record(sim, dt, proposed=proposed, ratio=ratio, **feats)
 
@@ -142,6 +148,7 @@ class LearnedTimestep(TimestepTuner):
 
     def _go_back(self, sim, why):
         failed_dt = sim.integrator.dt
+        self.ceiling = min(self.ceiling, self.ceiling_factor * failed_dt)
         self._good.restore(sim)
         self._retries += 1
         self.restores += 1
