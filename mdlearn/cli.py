@@ -52,8 +52,8 @@ def _parser():
     demo.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     demo.add_argument("--threads", type=_positive_int, help="kernel threads (default: all cores)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
-    demo.add_argument("--duration", type=float, default=150.0,
-                      help="nanoparticle: simulated ps of each of the two runs (default: 150)")
+    demo.add_argument("--duration", type=float, default=100.0,
+                      help="nanoparticle: simulated ps of each of the two runs (default: 100)")
     demo.add_argument("--model", help="nanoparticle: timestep model file (default: the shipped one)")
     demo.set_defaults(func=_demo)
 

@@ -23,7 +23,7 @@ __all__ = ["run_nanoparticle_demo"]
 
 
 def run_nanoparticle_demo(out_dir, radius=1.0, charge=-12.0, valency=2, salt=0.1, ion_diameter=0.4, epsilon_in=2.0,
-                          cell_radius=3.5, duration=150.0, equilibration=1000, seed=1, model=None, every=200,
+                          cell_radius=3.5, duration=100.0, equilibration=1000, seed=1, model=None, every=200,
                           threads=None, verbose=True):
     """Run the nanoparticle timestep demo; physical units as in :func:`mdlearn.build.nanoparticle_system`
     (nm, e, mol/L), ``duration`` in ps (of each of the two runs), ``equilibration`` in Langevin steps.
