@@ -28,7 +28,7 @@ $(VENV)/.stamp-bench: $(VENV)/.stamp-base
 	touch $@
 
 demo: $(VENV)/.stamp-base
-	$(PY) examples/lj_demo.py --out demo-output
+	$(PY) -m mdlearn demo nanoparticle --out demo-output
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check .

@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 if "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
-from . import analysis, build, campaign, ml, units  # noqa: E402
+from . import analysis, build, campaign, ml, tune, units  # noqa: E402
 from .campaign import Campaign  # noqa: E402
 from .errors import SimulationError  # noqa: E402
 from .forces import DirectCoulomb, Ewald, ForceField, ForceResult, LennardJones, Request  # noqa: E402
@@ -29,11 +29,9 @@ from .threads import get_num_threads, set_num_threads  # noqa: E402
 from .triggers import Periodic  # noqa: E402
 
 __all__ = [
-    "AseForceTerm", "CheckpointReporter", "DielectricSphere", "DirectCoulomb", "Ewald", "ForceField",
+    "AseForceTerm", "Campaign", "CheckpointReporter", "DielectricSphere", "DirectCoulomb", "Ewald", "ForceField",
     "ForceResult", "Langevin", "LennardJones", "NeighborList", "NoseHooverChain", "Periodic", "PlanarWalls",
     "Request", "Simulation", "SimulationError", "Snapshot", "SphereBody", "SphericalCell", "State",
-    "ThermoReporter", "TrajectoryReporter", "VelocityVerlet", "WCA", "analysis", "build", "get_num_threads",
-    "set_num_threads", "units",
-    "TorchPotential",
+    "ThermoReporter", "TorchPotential", "TrajectoryReporter", "VelocityVerlet", "WCA", "analysis", "build",
+    "campaign", "get_num_threads", "ml", "set_num_threads", "tune", "units",
 ]
-__all__ += ["Campaign", "campaign", "ml"]

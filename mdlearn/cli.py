@@ -1,4 +1,4 @@
-"""The ``mdlearn`` command: ``mdlearn run config.yaml``, ``mdlearn demo lj``."""
+"""The ``mdlearn`` command: ``mdlearn run config.yaml``, ``mdlearn demo lj``, ``mdlearn demo nanoparticle``."""
 import argparse
 import os
 import sys
@@ -8,7 +8,7 @@ from . import __version__
 
 __all__ = ["main"]
 
-DEMOS = ("lj",)
+DEMOS = ("lj", "nanoparticle")
 
 
 def _positive_int(text):
@@ -52,6 +52,9 @@ def _parser():
     demo.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     demo.add_argument("--threads", type=_positive_int, help="kernel threads (default: all cores)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    demo.add_argument("--duration", type=float, default=100.0,
+                      help="nanoparticle: simulated ps of each of the two runs (default: 100)")
+    demo.add_argument("--model", help="nanoparticle: timestep model file (default: the shipped one)")
     demo.set_defaults(func=_demo)
 
     from .analysis.clustering_cli import add_cluster_command
@@ -96,6 +99,12 @@ def _run(args):
 
 
 def _demo(args):
+    if args.name == "nanoparticle":
+        from .demo import run_nanoparticle_demo
+
+        run_nanoparticle_demo(args.out, duration=args.duration, equilibration=args.equilibration, seed=args.seed,
+                              model=args.model, threads=args.threads)
+        return 0
     from .demo import run_lj_demo
 
     run_lj_demo(args.out, cells=args.cells, steps=args.steps, seed=args.seed,

@@ -16,7 +16,7 @@ from .reporters import ThermoReporter, TrajectoryReporter
 from .simulation import Simulation
 from .threads import get_num_threads, set_num_threads
 
-__all__ = ["run_lj_demo"]
+__all__ = ["run_lj_demo", "run_nanoparticle_demo"]
 
 
 def run_lj_demo(out_dir, cells=10, steps=3000, seed=1, equilibration=1000, density=0.8442, temperature=1.44,
@@ -157,3 +157,11 @@ def _plot(data, n_atoms, t_switch, e_start, target, path):
         ax.grid(alpha=0.3)
     axes[0].set_title(f"LJ liquid, {n_atoms} atoms: Langevin (shaded), then NVE", fontsize=11)
     fig.savefig(path, dpi=110)
+
+
+def run_nanoparticle_demo(out_dir, **kwargs):
+    """The learned-timestep nanoparticle demo (``mdlearn demo nanoparticle``); see
+    :func:`mdlearn.tune.demo.run_nanoparticle_demo` for the arguments."""
+    from .tune.demo import run_nanoparticle_demo as run
+
+    return run(out_dir, **kwargs)

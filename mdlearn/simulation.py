@@ -150,11 +150,18 @@ class Simulation:
         self._next_report.pop(id(reporter), None)
 
     def add_tuner(self, tuner):
-        """Attach a tuner: an object with ``trigger`` (int or callable) and ``tune(sim)``, run before a step."""
+        """Attach a tuner: an object with ``trigger`` (int or callable) and ``tune(sim)``, run before a step.
+
+        Optional parts: a tuner that is also a reporter (``describe_next_report``/``report``) is added to the
+        reporters too, so it can watch energies; one with ``recover(sim, error) -> bool`` is asked, when the
+        dynamics fail, whether it has restored a good state (the run then continues instead of raising).
+        """
         if not callable(getattr(tuner, "tune", None)):
             raise TypeError(f"{tuner!r} is not a tuner: it has no tune(sim) method")
         tuner.trigger = as_trigger(getattr(tuner, "trigger", 1))
         self.tuners.append(tuner)
+        if hasattr(tuner, "describe_next_report") and hasattr(tuner, "report"):
+            self.add_reporter(tuner)
 
     def add_analyzer(self, analyzer):
         """Attach an analyzer: ``analyze(sim)`` runs when :meth:`run` finishes; its result is stored in
@@ -182,41 +189,60 @@ class Simulation:
                     st.units.boltzmann * 1e-3)
         ke_limit = 2.0 * self.blowup_factor * scale * n
         last_total = None
-        integrator = self.integrator
-        for _ in range(int(steps)):
-            step = st.step
-            for tuner in self.tuners:
-                if tuner.trigger(step):
-                    tuner.tune(self)
-            target = step + 1
-            due = [(r, inc) for r in self.reporters
-                   for when, inc in (self._next_report[id(r)],) if when == target] if self.reporters else ()
-            if due:
-                include = {x for _, inc in due for x in inc}
-                request = Request("energy" in include, "virial" in include)
-            else:
-                request = _NOTHING
-            ke2 = integrator.step(self, request)
-            st.step = target
-            st.time += integrator.dt
-            if not ke2 <= ke_limit:  # also catches NaN
-                cause = "non-finite velocities" if not np.isfinite(ke2) else (
-                    f"kinetic energy {0.5 * ke2:.4g} exceeds {self.blowup_factor:g}x the initial energy scale")
-                raise SimulationError(target, cause, self.last_checkpoint)
-            if request.energy:
-                total = self._result.energy + 0.5 * ke2
-                if not np.isfinite(total):
-                    raise SimulationError(target, "non-finite potential energy", self.last_checkpoint)
-                if last_total is not None and abs(total - last_total) > self.blowup_factor * scale * n:
-                    raise SimulationError(
-                        target, f"energy jumped from {last_total:.6g} to {total:.6g}", self.last_checkpoint)
-                last_total = total
-            if due:
-                snap = Snapshot(self, self._result, include)
-                for r, _ in due:
-                    r.report(self, snap)
+        end = st.step + int(steps)
+        while st.step < end:  # a tuner's recover() may move the state back to an earlier step
+            try:
+                target = self._one_step(ke_limit, scale * n, last_total)
+            except SimulationError as exc:
+                if not any(getattr(t, "recover", None) and t.recover(self, exc) for t in self.tuners):
+                    raise
+                last_total = None
+                for r in self.reporters:  # reschedule from the restored step
                     self._schedule(r)
+                continue
+            last_total = self._last_total
             yield target
+
+    def _one_step(self, ke_limit, energy_jump, last_total):
+        st = self.state
+        integrator = self.integrator
+        step = st.step
+        for tuner in self.tuners:
+            if tuner.trigger(step):
+                tuner.tune(self)
+        target = st.step + 1  # a tuner may have moved the state back
+        due = [(r, inc) for r in self.reporters
+               for when, inc in (self._next_report[id(r)],) if when == target] if self.reporters else ()
+        if due:
+            include = {x for _, inc in due for x in inc}
+            request = Request("energy" in include, "virial" in include)
+        else:
+            request = _NOTHING
+        try:
+            ke2 = integrator.step(self, request)
+        except ValueError as exc:  # a force term refusing the configuration (an ion outside its cell)
+            raise SimulationError(target, str(exc), self.last_checkpoint) from exc
+        st.step = target
+        st.time += integrator.dt
+        if not ke2 <= ke_limit:  # also catches NaN
+            cause = "non-finite velocities" if not np.isfinite(ke2) else (
+                f"kinetic energy {0.5 * ke2:.4g} exceeds {self.blowup_factor:g}x the initial energy scale")
+            raise SimulationError(target, cause, self.last_checkpoint)
+        self._last_total = last_total
+        if request.energy:
+            total = self._result.energy + 0.5 * ke2
+            if not np.isfinite(total):
+                raise SimulationError(target, "non-finite potential energy", self.last_checkpoint)
+            if last_total is not None and abs(total - last_total) > energy_jump:
+                raise SimulationError(
+                    target, f"energy jumped from {last_total:.6g} to {total:.6g}", self.last_checkpoint)
+            self._last_total = total
+        if due:
+            snap = Snapshot(self, self._result, include)
+            for r, _ in due:
+                r.report(self, snap)
+                self._schedule(r)
+        return target
 
     def run(self, steps, progress=True):
         """Advance ``steps`` steps. A progress bar is shown on a terminal when ``progress`` is true.

@@ -146,3 +146,32 @@ def test_every_example_has_a_fast_path():
 def test_example(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     FAST[name](tmp_path)
+
+
+# --------------------------------------------------------------------------------------------- nanoparticle demo
+def test_nanoparticle_demo_tiny(tmp_path, capsys):
+    from mdlearn.demo import run_nanoparticle_demo
+
+    s = run_nanoparticle_demo(tmp_path / "np", radius=1.0, charge=-6, valency=1, salt=0.0, ion_diameter=0.5,
+                              cell_radius=3.0, duration=1.5, equilibration=20, threads=1)
+    assert s["fixed"]["failed"] is None and s["learned"]["failed"] is None
+    assert s["fixed"]["simulated"] == pytest.approx(1500.0, abs=s["safe_dt"])
+    assert s["learned"]["simulated"] == pytest.approx(1500.0, abs=64.0)
+    assert s["mean_dt"] >= s["safe_dt"] * 0.5 and s["speedup"] > 0
+    assert len(s["dt_trace"][1]) >= 1
+    printed = capsys.readouterr().out
+    for text in ("fixed safe dt", "learned tuner", "speedup", "dt over time", "counterion density"):
+        assert text in printed
+    png = (tmp_path / "np" / "nanoparticle.png").read_bytes()
+    assert png.startswith(PNG_MAGIC) and len(png) > 10_000
+    data = np.genfromtxt(tmp_path / "np" / "profiles.csv", delimiter=",", names=True)
+    assert data.dtype.names == ("r_nm", "fixed_M", "fixed_error", "learned_M", "learned_error")
+    assert data["fixed_M"].max() > 0 and data["learned_M"].max() > 0
+    with pytest.raises(ValueError, match="duration"):
+        run_nanoparticle_demo(tmp_path, duration=0.0)
+
+
+def test_nanoparticle_demo_subcommand(tmp_path):
+    assert main(["demo", "nanoparticle", "--out", str(tmp_path / "out"), "--duration", "1.0", "--equilibration",
+                 "20", "--threads", "1"]) == 0
+    assert (tmp_path / "out" / "nanoparticle.png").stat().st_size > 10_000

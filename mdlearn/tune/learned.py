@@ -1,0 +1,159 @@
+"""``LearnedTimestep``: a tuner that asks a trained estimator for the largest acceptable timestep, with a
+safety net that goes back to the last good state when the dynamics degrade."""
+import numpy as np
+
+from ..integrators import Langevin
+from .base import GoodState, TimestepTuner
+from .features import state_features, system_features
+from .labels import RATIO_LIMIT, energy_fluctuation_ratio
+
+__all__ = ["LearnedTimestep", "nanoparticle_features"]
+
+
+def nanoparticle_features(system):
+    """A feature function ``f(sim) -> dict`` for a :func:`mdlearn.build.nanoparticle_system` system: its fixed
+    :func:`~mdlearn.tune.system_features` plus the running :func:`~mdlearn.tune.state_features`."""
+    meta = system.metadata if hasattr(system, "metadata") else system
+    fixed = system_features(meta)
+
+    def features(sim):
+        return {**fixed, **state_features(sim, meta)}
+
+    return features
+
+
+class LearnedTimestep(TimestepTuner):
+    """Every ``every`` steps: compute features, ask ``estimator.predict_dt(features)`` for the largest acceptable
+    timestep, clamp it to ``[dt_min, dt_max]`` and to a factor ``max_change`` of the current dt, and apply it.
+
+    Safety net (``safety=True``). The tuner is also a reporter: it samples the conserved and kinetic energies
+    every ``sample_every`` steps. At each decision it checks the running stability criterion of
+    :mod:`mdlearn.tune.labels` (energy-fluctuation ratio below ``ratio_limit`` over the steps since the last
+    decision; skipped for Langevin dynamics, which conserve no energy). If it fails, or if the run blows up
+    in between (a :class:`~mdlearn.SimulationError`), the state saved in memory at the last good decision is put
+    back, dt is halved, and the run continues; for the next ``cooldown`` decisions dt stays at most that halved
+    value, and from then on at most ``ceiling_factor`` times the dt that failed (``ceiling``): the estimator's
+    answer is corrected by what the run has shown. Reporter output is kept: steps that are run again appear
+    again in the files.
+
+    Parameters
+    ----------
+    estimator : object with ``predict_dt(features) -> dt``
+        E.g. :class:`~mdlearn.tune.TimestepModel` (``mdl.tune.load_timestep_model()``).
+    features : callable ``f(sim) -> dict``, or a nanoparticle ``System``
+        A system is turned into :func:`nanoparticle_features`.
+    every : int
+        Steps between decisions.
+    dt_min, dt_max : float
+        Time units (fs in real units).
+    max_change : float
+        Largest factor between consecutive timesteps (growth; the safety net may halve at once).
+    sample_every : int
+        Steps between energy samples for the running criterion.
+    ratio_limit : float
+    safety : bool
+    cooldown : int
+    max_retries : int
+        Consecutive restores without a good decision in between before the failure is raised.
+    ceiling_factor : float
+        After a failure at dt_f, dt stays below ``ceiling_factor * dt_f`` for the rest of the run.
+
+    Examples
+    --------
+    >>> import mdlearn as mdl
+    >>> class Constant:                       # any object with predict_dt
+    ...     def predict_dt(self, features):
+    ...         return 10.0
+    >>> system = mdl.build.nanoparticle_system(radius=1.0, charge=-6, ion_diameter=0.5, cell_radius=3.0, seed=1)
+    >>> sim = mdl.Simulation(system.state, system.forcefield, mdl.VelocityVerlet(dt=2.0))
+    >>> tuner = mdl.tune.LearnedTimestep(Constant(), features=system, every=20, dt_min=1.0, dt_max=40.0,
+    ...                                  max_change=2.0)
+    >>> sim.add_tuner(tuner)
+    >>> sim.run(60, progress=False)
+    >>> [h["dt"] for h in tuner.history]
+    [4.0, 8.0, 10.0]
+    """
+
+    def __init__(self, estimator, features, every=200, dt_min=1.0, dt_max=64.0, max_change=1.5, sample_every=5,
+                 ratio_limit=RATIO_LIMIT, safety=True, cooldown=5, max_retries=8, ceiling_factor=0.8):
+        super().__init__(every, dt_min, dt_max, max_change)
+        if not callable(getattr(estimator, "predict_dt", None)):
+            raise TypeError(f"estimator {estimator!r} has no predict_dt(features) method")
+        if not callable(features):
+            if hasattr(features, "metadata"):
+                features = nanoparticle_features(features)
+            else:
+                raise TypeError(f"features must be a callable sim -> dict or a nanoparticle System, got {features!r}")
+        if int(sample_every) != sample_every or sample_every < 1:
+            raise ValueError(f"sample_every must be a positive integer, got {sample_every!r}")
+        self.estimator = estimator
+        self.features = features
+        self.sample_every = int(sample_every)
+        self.ratio_limit = float(ratio_limit)
+        self.safety = bool(safety)
+        self.cooldown = int(cooldown)
+        self.max_retries = int(max_retries)
+        self.ceiling_factor = float(ceiling_factor)
+        self.restores = 0
+        self._good = None
+        self._cap = np.inf
+        self._cap_left = 0
+        self.ceiling = np.inf
+        self._retries = 0
+        self._conserved, self._kinetic = [], []
+
+    # reporter part: energies for the running criterion
+    def describe_next_report(self, sim):
+        step = sim.state.step
+        return self.sample_every - step % self.sample_every, ("energy",) if self.safety else ()
+
+    def report(self, sim, snapshot):
+        if self.safety:
+            self._conserved.append(snapshot.conserved_energy)
+            self._kinetic.append(snapshot.kinetic_energy)
+
+    def running_ratio(self):
+        """Energy-fluctuation ratio over the samples since the last decision (NaN with fewer than 4)."""
+        if len(self._kinetic) < 4:
+            return float("nan")
+        return float(energy_fluctuation_ratio(self._conserved, self._kinetic))
+
+    # tuner part
+    def tune(self, sim):
+        ratio = self.running_ratio()
+        unstable = (self.safety and self._good is not None and not isinstance(sim.integrator, Langevin)
+                    and len(self._kinetic) >= 4 and not ratio < self.ratio_limit)
+        if unstable:
+            self._go_back(sim, f"ratio {ratio:.3g}")
+            return
+        if self.safety:
+            self._good = GoodState(sim)
+            self._retries = 0
+        self._conserved, self._kinetic = [], []
+        feats = self.features(sim)
+        proposed = float(self.estimator.predict_dt(feats))
+        if self._cap_left > 0:
+            self._cap_left -= 1
+            proposed = min(proposed, self._cap)
+        dt = self.limit(sim.integrator.dt, min(proposed, self.ceiling))
+        sim.integrator.dt = dt
+        self.record(sim, dt, proposed=proposed, ratio=ratio, **feats)
+
+    def recover(self, sim, error):
+        """Called by the simulation when the dynamics fail: go back to the last good state and halve dt."""
+        if not self.safety or self._good is None or self._retries >= self.max_retries:
+            return False
+        self._go_back(sim, f"failure: {error.cause}")
+        return True
+
+    def _go_back(self, sim, why):
+        failed_dt = sim.integrator.dt
+        self.ceiling = min(self.ceiling, self.ceiling_factor * failed_dt)
+        self._good.restore(sim)
+        self._retries += 1
+        self.restores += 1
+        dt = max(0.5 * failed_dt, self.dt_min)
+        sim.integrator.dt = dt
+        self._cap, self._cap_left = dt, self.cooldown
+        self._conserved, self._kinetic = [], []
+        self.record(sim, dt, event=f"restored ({why})")
