@@ -30,7 +30,7 @@ def _box_lengths(box, pbc):
         if pbc.any():
             raise ValueError(f"a box is required for periodic axes (pbc={pbc.tolist()})")
         return np.zeros(3)
-    arr = np.asarray(box, dtype=np.float64)
+    arr = np.array(box, dtype=np.float64)  # a copy: the state owns its box (and a strided view would not do)
     if arr.shape == (3, 3):
         if np.any(arr[~np.eye(3, dtype=bool)] != 0.0):
             raise NotImplementedError(f"triclinic boxes are not supported yet; got box {arr.tolist()}")

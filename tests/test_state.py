@@ -237,3 +237,16 @@ def test_wrap_counts_images():
     np.testing.assert_allclose(st.positions[0], [9.5, 0.5, 5.0])
     assert st.images[0].tolist() == [-1, 1, 2]
     np.testing.assert_allclose(st.unwrapped_positions(), before)
+
+
+def test_box_is_copied_and_contiguous():
+    """A box given as the diagonal of a cell matrix (a strided, read-only view) is copied: wrapping works and the
+    caller's array is never aliased."""
+    cell = np.diag([4.0, 5.0, 6.0])
+    st = mdl.State([[4.5, -1.0, 13.0]], box=np.diag(cell), units="lj")
+    lengths = np.array([4.0, 5.0, 6.0])
+    st2 = mdl.State([[0.0, 0.0, 0.0]], box=lengths, units="lj")
+    st2.box = [8.0, 8.0, 8.0]
+    assert lengths.tolist() == [4.0, 5.0, 6.0]
+    st.wrap()
+    np.testing.assert_allclose(st.positions, [[0.5, 4.0, 1.0]])
