@@ -490,9 +490,13 @@ class DeepClustering(ClusterMixin, BaseEstimator):
         fig = Figure(figsize=(10, 4.2))
         ax1, ax2 = fig.subplots(1, 2)
         s = max(1.0, 20.0 / np.sqrt(max(len(z) / 500, 1)))
-        sc = ax1.scatter(z[:, 0], z[:, 1], c=self.labels_, cmap="tab10", s=s, vmin=-1, vmax=9)
+        for c in range(-1, self.n_clusters_):
+            m = self.labels_ == c
+            if m.any():
+                ax1.scatter(z[m, 0], z[m, 1], s=s, color="0.6" if c < 0 else f"C{c % 10}",
+                            label="noise" if c < 0 else f"cluster {c}")
         ax1.set(title="by cluster", xlabel=xl, ylabel=yl)
-        fig.colorbar(sc, ax=ax1, label="cluster")
+        ax1.legend(fontsize="small", markerscale=max(1.0, 3.0 / s))
         sc = ax2.scatter(z[:, 0], z[:, 1], c=np.arange(len(z)), cmap="viridis", s=s)
         ax2.set(title="by time", xlabel=xl, ylabel=yl)
         fig.colorbar(sc, ax=ax2, label="frame")
@@ -508,7 +512,7 @@ class DeepClustering(ClusterMixin, BaseEstimator):
         fig = Figure(figsize=(10, 3.8))
         ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
         k = self.n_clusters_
-        ax1.bar(np.arange(k), self.populations_ / self.n_frames_, color=[f"C{c}" for c in range(k)])
+        ax1.bar(np.arange(k), self.populations_ / self.n_frames_, color=[f"C{c % 10}" for c in range(k)])
         ax1.set(xlabel="cluster", ylabel="fraction of frames", xticks=np.arange(k))
         ax2.plot(np.arange(self.n_frames_), self.labels_, ".", ms=2)
         ax2.set(xlabel="frame", ylabel="cluster", yticks=np.arange(-1 if (self.labels_ < 0).any() else 0, k))

@@ -21,6 +21,7 @@ def add_cluster_command(sub):
     p.add_argument("--model", choices=("auto", "dense", "vae"), default="auto")
     p.add_argument("--latent-dim", type=int, default=3)
     p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--lag", type=int, default=0, help="frames: > 0 trains a time-lagged autoencoder (default: 0)")
     p.add_argument("--clustering", choices=("gmm", "kmeans", "dbscan"), default="gmm")
     p.add_argument("--n-clusters", type=int, help="number of clusters (default: chosen by --criterion)")
     p.add_argument("--max-clusters", type=int, default=8)
@@ -37,7 +38,7 @@ def run_cluster_command(args):
 
     dc = DeepClustering(featurizer=args.featurizer, selection=args.selection, cutoff=args.cutoff,
                         sort_distances=args.sort_distances, model=args.model, latent_dim=args.latent_dim,
-                        epochs=args.epochs, clustering=args.clustering, n_clusters=args.n_clusters,
+                        epochs=args.epochs, lag=args.lag, clustering=args.clustering, n_clusters=args.n_clusters,
                         max_clusters=args.max_clusters, criterion=args.criterion, top=args.top,
                         stride=args.stride, random_state=args.seed)
     try:
