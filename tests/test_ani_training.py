@@ -50,21 +50,22 @@ def test_fit_is_deterministic(water_data):
     assert runs[0] == runs[1]
 
 
-def test_dataset_from_extxyz_matches_arrays(water_data, tmp_path):
+@pytest.mark.parametrize("suffix", ["extxyz", "db"])
+def test_dataset_from_ase_files_matches_arrays(water_data, tmp_path, suffix):
     sym, pos, energies, forces = water_data
     images = []
     for p, e, f in zip(pos[:4], energies[:4], forces[:4], strict=True):
         atoms = Atoms(sym, positions=p)
         atoms.calc = SinglePointCalculator(atoms, energy=e, forces=f)
         images.append(atoms)
-    path = tmp_path / "water.extxyz"
+    path = tmp_path / f"water.{suffix}"
     write(path, images)
     ds = Dataset.from_ase(str(path))
     ref = Dataset.from_arrays(sym, pos[:4], energies[:4], forces[:4])
     assert len(ds) == 4
     for a, b in zip(ds, ref, strict=True):
         assert a["symbols"] == b["symbols"] and a["box"] is None
-        # extxyz stores 8 decimals
+        # extxyz stores 8 decimals, the database full precision
         np.testing.assert_allclose(a["positions"], b["positions"], atol=1e-8)
         assert a["energy"] == pytest.approx(b["energy"], abs=1e-6)
         np.testing.assert_allclose(a["forces"], b["forces"], atol=1e-8)

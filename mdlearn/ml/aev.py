@@ -13,7 +13,8 @@ from ..neighbors import NeighborList
 from ..state import State
 from ..threads import get_num_threads
 
-__all__ = ["AEVParameters", "NeighborData", "neighbor_data", "compute_aev", "aev_torch"]
+__all__ = ["AEVParameters", "NeighborData", "aev_torch", "aev_vjp", "compute_aev", "molecule_neighbors",
+           "neighbor_data", "torch_indices"]
 
 
 def _floats(values, name):
@@ -125,7 +126,7 @@ class NeighborData:
     dist: np.ndarray
 
 
-def neighbor_data(params, species_idx, positions, box, pbc, nlist):
+def neighbor_data(params, species_idx, positions, box, nlist):
     """Build :class:`NeighborData` from a current half :class:`NeighborList` (positions as the list saw them)."""
     sp = np.ascontiguousarray(species_idx, dtype=np.intc)
     out = _kaev.full_neighbors(positions, box, sp, nlist.rows, nlist.start, nlist.neighbors, nlist.codes,
@@ -154,18 +155,26 @@ def molecule_neighbors(params, species_idx, positions, box=None):
                     masses=1.0, units="real")
         nl = NeighborList(params.radial_cutoff, skin=0.0)
         nl.update(big)
-        full = neighbor_data(params, np.tile(sp, len(grid)), big.positions, big.box, big.pbc, nl)
+        full = neighbor_data(params, np.tile(sp, len(grid)), big.positions, big.box, nl)
         end = full.nstart[n]  # the original atoms come first in the supercell
         nd = NeighborData(sp, full.nstart[: n + 1].copy(), full.nang[:n].copy(),
                           (full.index[:end] % n).astype(np.intc), full.vec[:end].copy(), full.dist[:end].copy())
         return nd, st.positions.copy()
     nl = NeighborList(params.radial_cutoff, skin=0.0)
     nl.update(st)
-    return neighbor_data(params, sp, st.positions, st.box, st.pbc, nl), st.positions.copy()
+    return neighbor_data(params, sp, st.positions, st.box, nl), st.positions.copy()
 
 
 def compute_aev(params, nd, threads=None):
-    """AEVs (N, L) of the atoms in ``nd`` with the Cython kernel (rows of left-out atoms are zero)."""
+    """AEVs (N, L) of the atoms in ``nd`` with the Cython kernel (rows of left-out atoms are zero).
+
+    Examples
+    --------
+    >>> p = AEVParameters.ani1x()
+    >>> nd, x = molecule_neighbors(p, p.species_index(["O", "H", "H"]), [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    >>> compute_aev(p, nd).shape
+    (3, 384)
+    """
     out = np.zeros((len(nd.species), params.length))
     _kaev.aev_forward(nd.species, nd.nstart, nd.nang, nd.index, nd.vec, nd.dist, *params._kernel_args(), out,
                       threads or get_num_threads())
@@ -216,6 +225,17 @@ def aev_torch(params, species_idx, positions, centre, neighbor, shifts, triples)
         Image shift: the pair vector is ``positions[neighbor] + shifts - positions[centre]``.
     triples : LongTensor (2, T)
         Pairs of entries of the directed-pair list with the same centre, both closer than the angular cutoff.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> p = AEVParameters.ani1x()
+    >>> sp = p.species_index(["O", "H", "H"])
+    >>> nd, x = molecule_neighbors(p, sp, [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    >>> idx = [torch.as_tensor(a) for a in torch_indices(nd, x)]
+    >>> a = aev_torch(p, torch.as_tensor(sp, dtype=torch.long), torch.as_tensor(x), *idx)
+    >>> bool(np.allclose(a.numpy(), compute_aev(p, nd), atol=1e-12))
+    True
     """
     import torch
 

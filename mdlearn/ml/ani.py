@@ -361,7 +361,7 @@ class ANIPotential:
     def compute(self, state, nlist, request, out):
         if nlist is None or nlist.cutoff < self.cutoff:
             raise ValueError(f"the ANI term needs a neighbor list with cutoff >= {self.cutoff} Å")
-        nd = neighbor_data(self.model.aev, self._species, state.positions, state.box, state.pbc, nlist)
+        nd = neighbor_data(self.model.aev, self._species, state.positions, state.box, nlist)
         energies, forces, virial = self.model.evaluate(nd, members=self.uncertainty)
         n_cov = int((self._species >= 0).sum())
         std = float(energies.std()) if len(energies) > 1 else 0.0
