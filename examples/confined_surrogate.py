@@ -42,7 +42,7 @@ def main(argv=None):
     if source is None:
         source = os.path.join(args.out, "campaign")
         sim = functools.partial(simulate, production_steps=args.steps, equilibration_steps=args.equilibration)
-        campaign = Campaign(sim, Space(SPACE, method="sobol", n=args.points, seed=args.seed), source,
+        campaign = Campaign(sim, Space(SPACE, method="lhs", n=args.points, seed=args.seed), source,
                             client="synchronous" if args.synchronous else None, n_workers=args.workers)
         campaign.run(progress=not args.no_progress)
         print(f"campaign: {campaign.status()}")

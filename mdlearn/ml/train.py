@@ -113,7 +113,8 @@ def train_and_report(table, inputs, outputs, out_dir, *, test_fraction=0.2, seed
             "crossover_lookups": crossover_lookups(len(train), t_seq, t_train, t_learn, t_single),
         })
     if curve_sizes:
-        sizes = np.unique(np.linspace(max(10, len(train) // 8), len(train), int(curve_sizes)).astype(int))
+        lo = min(max(10, len(train) // 8), len(train))
+        sizes = np.unique(np.linspace(lo, len(train), int(curve_sizes)).astype(int))
         curve = learning_curve(make_model, train[inputs].to_numpy(), train[outputs].to_numpy(),
                                train[errs].to_numpy(), test[inputs].to_numpy(), y, e, sizes, seed=seed)
         metrics["learning_curve"] = [{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()}
