@@ -12,8 +12,10 @@ the force term, with measured accuracy, observable, speed and a query-by-committ
    times the largest spread seen on the held-out frames are flagged; a run at ``--hot-temperature`` (melting,
    outside the training data) shows what the flags are for.
 
-    .venv/bin/python examples/substitution_emt.py                 # defaults: a few minutes on 2 cores
-    .venv/bin/python examples/substitution_emt.py --json out.json
+    .venv/bin/python examples/substitution_emt.py --json out.json     # defaults: over 20 min on 2 shared cores,
+                                                                      # most of it training (ensemble of 4)
+    .venv/bin/python examples/substitution_emt.py --train-steps 30 --steps 20 --hot-steps 10 --ensemble 2 \
+        --hidden 8 --epochs 2                                         # the smoke test's settings: seconds
 
 Units: eV, Å, fs, K (mdlearn's "real" units are ASE's).
 """
@@ -79,7 +81,7 @@ def main(argv=None):
     parser.add_argument("--hot-steps", type=int, default=200)
     parser.add_argument("--ensemble", type=int, default=4, help="committee size")
     parser.add_argument("--hidden", type=int, nargs="+", default=[64, 64])
-    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--epochs", type=int, default=60, help="most training epochs (early stopping)")
     parser.add_argument("--flag-factor", type=float, default=2.0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
@@ -104,7 +106,7 @@ def main(argv=None):
     model = ANIModel(species=("Cu",), aev=AEVParameters(species=("Cu",), radial_cutoff=5.2, angular_cutoff=3.5),
                      hidden=tuple(args.hidden), ensemble=args.ensemble, random_state=args.seed)
     model.fit(Dataset.from_ase(train), force_weight=1.0, validation_fraction=0.1, max_epochs=args.epochs,
-              patience=30, random_state=args.seed)
+              patience=15, random_state=args.seed)
     train_seconds = time.perf_counter() - t0
 
     # 3. held-out frames and g(r) from an oracle-driven run; 4. the same run with the network
