@@ -200,8 +200,10 @@ def long_run(args):
     meta = system.metadata
     integrator = mdl.NoseHooverChain(dt=safe, temperature=meta["temperature"], tau=500.0)
     sim = mdl.Simulation(st, system.forcefield, integrator)
-    tuner = LearnedTimestep(model, features=system, every=200, dt_min=0.5 * safe, dt_max=63.0, max_change=1.5)
-    sim.add_tuner(tuner)
+    tuner = None
+    if not args.fixed:  # --fixed: the small-dt reference of the same system
+        tuner = LearnedTimestep(model, features=system, every=200, dt_min=0.5 * safe, dt_max=63.0, max_change=1.5)
+        sim.add_tuner(tuner)
     profile = mdl.analysis.density_profile(system, bin_width=1.0, species=["counterion"], every=500)
     sim.add_reporter(profile)
     energies = []
@@ -215,11 +217,11 @@ def long_run(args):
         out = _long_summary(args, model, system, sim, tuner, profile, energies, time.perf_counter() - t0,
                             complete=done >= args.steps)
         print(f"  {done} steps, t = {st.time / 1e6:.2f} ns, dt = {sim.integrator.dt:.1f} fs, restores "
-              f"{tuner.restores}, {out['wall']:.0f} s", flush=True)
-        _save("timestep_long.json", out)
+              f"{out['restores']}, {out['wall']:.0f} s", flush=True)
+        _save("timestep_long_reference.json" if args.fixed else "timestep_long.json", out)
     sc = out["profile"]["scalars"]
     print(f"long run: {out['steps']} steps ({out['simulated_ns']:.2f} ns) of {out['ions']} ions in {out['wall']:.0f} s;"
-          f" mean dt {out['mean_dt']:.1f} fs (safe {safe:g}); {tuner.restores} safety-net restores; conserved-energy "
+          f" mean dt {out['mean_dt']:.1f} fs (safe {safe:g}); {out['restores']} safety-net restores; conserved-energy "
           f"drift {out['drift_kT_per_ion_per_ns']:.3g} kT per ion per ns; mean T {out['mean_temperature']:.1f} K")
     print(f"  counterion contact {sc['contact'][0]:.3f} ± {sc['contact'][1]:.3f} M, peak {sc['peak'][0]:.3f} ± "
           f"{sc['peak'][1]:.3f} M at {sc['peak_position']:.2f} nm, mid {sc['mid'][0]:.3f} ± {sc['mid'][1]:.3f} M")
@@ -231,11 +233,14 @@ def _long_summary(args, model, system, sim, tuner, profile, energies, wall, comp
     n_kt = meta["kT"] * st.n_atoms
     fit = np.polyfit(t, e, 1)
     res = profile.result(blocks=10)
-    hist = tuner.history_arrays()
-    return {"complete": complete, "system": LONG_SYSTEM, "model": args.model or DEFAULT_MODEL,
+    hist = tuner.history_arrays() if tuner is not None else {"time": np.array([]), "dt": np.array([]),
+                                                            "event": np.array([])}
+    return {"complete": complete, "tuner": tuner is not None, "system": LONG_SYSTEM,
+            "model": args.model or DEFAULT_MODEL,
             "model_train_systems": len(model.metadata_["train_systems"]), "ions": st.n_atoms, "steps": int(st.step),
             "simulated_ns": st.time / 1e6, "wall": wall, "steps_per_s": st.step / wall,
-            "safe_dt": model.metadata_["safe_dt"], "mean_dt": st.time / st.step, "restores": tuner.restores,
+            "safe_dt": model.metadata_["safe_dt"], "mean_dt": st.time / st.step,
+            "restores": tuner.restores if tuner is not None else 0,
             "drift_kT_per_ion_per_ns": float(fit[0] * 1e6 / n_kt),
             "energy_std_kT_per_ion": float(np.std(e - np.polyval(fit, t)) / n_kt),
             "mean_temperature": float(np.mean(temp)), "target_temperature": meta["temperature"],
@@ -258,6 +263,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--model", help="timestep model file (default: the shipped one)")
     p.add_argument("--chunk", type=int, default=20_000, help="steps between summaries (default: 20000)")
+    p.add_argument("--fixed", action="store_true", help="no tuner: the fixed safe dt (the reference)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     mdl.set_num_threads(args.threads)
