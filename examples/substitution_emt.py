@@ -12,7 +12,7 @@ the force term, with measured accuracy, observable, speed and a query-by-committ
    times the largest spread seen on the held-out frames are flagged; a run at ``--hot-temperature`` (melting,
    outside the training data) shows what the flags are for.
 
-    .venv/bin/python examples/substitution_emt.py --json out.json     # defaults: over 20 min on 2 shared cores,
+    .venv/bin/python examples/substitution_emt.py --json out.json     # defaults: 38 min on 2 shared cores,
                                                                       # most of it training (ensemble of 4)
     .venv/bin/python examples/substitution_emt.py --train-steps 30 --steps 20 --hot-steps 10 --ensemble 2 \
         --hidden 8 --epochs 2                                         # the smoke test's settings: seconds
