@@ -121,6 +121,7 @@ class Simulation:
         self._result = ForceResult(state.n_atoms, forces=state.forces)
         self.update_forces(ALL)
         self._next_report = {}
+        self._last_total = None  # total energy at the last step that computed it (energy-jump check in irun)
 
     # ------------------------------------------------------------------ the parts of a step
     def update_forces(self, request):
@@ -188,22 +189,21 @@ class Simulation:
         scale = max(abs(pot) / n if np.isfinite(pot) else 0.0, st.kinetic_energy() / n,
                     st.units.boltzmann * 1e-3)
         ke_limit = 2.0 * self.blowup_factor * scale * n
-        last_total = None
+        self._last_total = None
         end = st.step + int(steps)
         while st.step < end:  # a tuner's recover() may move the state back to an earlier step
             try:
-                target = self._one_step(ke_limit, scale * n, last_total)
+                target = self._one_step(ke_limit, scale * n)
             except SimulationError as exc:
                 if not any(getattr(t, "recover", None) and t.recover(self, exc) for t in self.tuners):
                     raise
-                last_total = None
+                self._last_total = None
                 for r in self.reporters:  # reschedule from the restored step
                     self._schedule(r)
                 continue
-            last_total = self._last_total
             yield target
 
-    def _one_step(self, ke_limit, energy_jump, last_total):
+    def _one_step(self, ke_limit, energy_jump):
         st = self.state
         integrator = self.integrator
         step = st.step
@@ -228,14 +228,13 @@ class Simulation:
             cause = "non-finite velocities" if not np.isfinite(ke2) else (
                 f"kinetic energy {0.5 * ke2:.4g} exceeds {self.blowup_factor:g}x the initial energy scale")
             raise SimulationError(target, cause, self.last_checkpoint)
-        self._last_total = last_total
         if request.energy:
             total = self._result.energy + 0.5 * ke2
             if not np.isfinite(total):
                 raise SimulationError(target, "non-finite potential energy", self.last_checkpoint)
-            if last_total is not None and abs(total - last_total) > energy_jump:
-                raise SimulationError(
-                    target, f"energy jumped from {last_total:.6g} to {total:.6g}", self.last_checkpoint)
+            last = self._last_total
+            if last is not None and abs(total - last) > energy_jump:
+                raise SimulationError(target, f"energy jumped from {last:.6g} to {total:.6g}", self.last_checkpoint)
             self._last_total = total
         if due:
             snap = Snapshot(self, self._result, include)
