@@ -245,8 +245,9 @@ def _sheet_densities(surface_charge, slab):
         return None
     if not slab:
         raise ValueError("surface_charge needs slab=True (charged walls bound a slab)")
-    pair = np.broadcast_to(np.asarray(surface_charge, dtype=float), (2,)) if np.ndim(surface_charge) == 0 \
-        else np.asarray(surface_charge, dtype=float)
+    pair = np.asarray(surface_charge, dtype=float)
+    if pair.ndim == 0:
+        pair = np.full(2, pair)
     if pair.shape != (2,) or not np.all(np.isfinite(pair)):
         raise ValueError(f"surface_charge must be a finite number or (lower, upper), got {surface_charge!r}")
     return float(pair[0]), float(pair[1])
