@@ -174,6 +174,9 @@ def test_bad_input(ani1x):
         mdl.ForceField([ani1x.potential()]).compute(st)
     with pytest.raises(ValueError, match="positions must have shape"):
         ani1x.energy_forces(["H", "H"], [[0, 0, 0]])
+    water = _state(["O", "H"], np.array([[0, 0, 0], [1.0, 0, 0]]))
+    with pytest.raises(ValueError, match="atom index 5 is out of range for a state of 2 atoms"):
+        mdl.ForceField([ani1x.potential(atoms=[0, 5])]).compute(water)
     lj = mdl.State([[0, 0, 0], [1.5, 0, 0]], pbc=False)
     with pytest.raises(ValueError, match="'real' units"):
         mdl.ForceField([ani1x.potential()]).compute(lj)

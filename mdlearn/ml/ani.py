@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from ase.units import Hartree
 
+from ..forces.region import region_mask
 from ..threads import get_num_threads
 from .aev import AEVParameters, aev_vjp, compute_aev, molecule_neighbors, neighbor_data
 
@@ -341,18 +342,7 @@ class ANIPotential:
         if state.units.name != "real":
             raise ValueError(f"the ANI term works in 'real' units (eV, Å); the state uses {state.units.name!r}")
         n = state.n_atoms
-        cover = np.ones(n, dtype=bool)
-        if self.atoms is not None:
-            sel = np.asarray(self.atoms)
-            if sel.dtype == bool:
-                if sel.shape != (n,):
-                    raise ValueError(f"atoms mask must have shape ({n},), got {sel.shape}")
-                cover = sel.copy()
-            else:
-                if sel.ndim != 1 or sel.dtype.kind not in "iu" or (sel.size and (sel.min() < 0 or sel.max() >= n)):
-                    raise ValueError(f"atoms must be a bool mask or indices in [0, {n}), got {self.atoms!r}")
-                cover = np.zeros(n, dtype=bool)
-                cover[sel] = True
+        cover = np.ones(n, dtype=bool) if self.atoms is None else region_mask(self.atoms, n)
         names = np.asarray(state.type_names)[state.types]
         species = np.full(n, -1, dtype=np.intc)
         species[cover] = self.model.aev.species_index(names[cover])
