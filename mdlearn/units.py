@@ -40,7 +40,6 @@ class UnitSystem:
 LJ = UnitSystem("lj", 1.0, 1.0, 1.0, "epsilon", "sigma", "tau", "m", "epsilon/k_B")
 
 # ASE's time unit is Å sqrt(amu / eV); one fs is ase.units.fs of it, so a = F/m * fs**2 in Å/fs^2.
-# ASE's time unit is Å sqrt(amu / eV); one fs is ase.units.fs of it, so a = F/m * fs**2 in Å/fs^2.
 # e^2 / (4 pi eps0) = Hartree * Bohr exactly, in eV Å.
 REAL = UnitSystem("real", _ase.kB, _ase.fs**2, _ase.Hartree * _ase.Bohr, "eV", "Å", "fs", "amu", "K")
 

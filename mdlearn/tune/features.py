@@ -5,7 +5,8 @@ physical parameters given as a dict); state features are read from a live :class
 All are dimensionless or in the physical units named below, so that one estimator serves every system.
 """
 import numpy as np
-from ase import units as _ase
+
+from ..units import REAL
 
 __all__ = ["STATE_FEATURES", "SYSTEM_FEATURES", "state_features", "system_features"]
 
@@ -16,7 +17,7 @@ STATE_FEATURES = ("max_force", "closest_approach", "temperature_error")
 
 def _bjerrum(epsilon_r, kt):
     """Bjerrum length in Å for a permittivity and k_B T in eV."""
-    return _ase.Hartree * _ase.Bohr / (epsilon_r * kt)
+    return REAL.coulomb / (epsilon_r * kt)
 
 
 def system_features(metadata):
