@@ -14,6 +14,8 @@ from cython.parallel cimport prange, threadid
 from mdlearn._kernels._common cimport add_pair, image_shifts, reduce_threads
 from libc.math cimport cos, sin, sqrt
 
+import numpy as np
+
 
 # --------------------------------------------------------------------------------------------------
 # real space: q_i q_j erfc(alpha r) / r on the half list, erfc and exp from a cubic table (libm's erfc
@@ -22,13 +24,16 @@ from libc.math cimport cos, sin, sqrt
 cdef inline double _real_atom(Py_ssize_t k, const int* rows, const double* x, const double* q,
                               const double* shifts, const long* start, const int* nbr,
                               const unsigned char* codes, double alpha, double rc2, double prefactor,
-                              const double* table, double inv_h,
-                              double* f, double* vir, bint want_energy, bint want_virial) noexcept nogil:
-    cdef Py_ssize_t p, j, m, i = rows[k]
+                              const double* table, double inv_h, double* f, double* vir,
+                              bint want_energy, bint want_virial, double* buf, int* jbuf) noexcept nogil:
+    """Row k in two passes, as ``pair._lj_atom``: gather the charged candidates in range without a branch,
+    then their forces. ``buf`` holds 5 and ``jbuf`` 1 values per candidate (+ 1)."""
+    cdef Py_ssize_t p, u, m = 0, j, i = rows[k]
     cdef double qi = prefactor * q[i]
     if qi == 0.0:
         return 0.0
     cdef double dx, dy, dz, r2, r, rinv, s, t, qq, ec, gauss, fpair, e = 0.0
+    cdef Py_ssize_t cell
     cdef double fi[3]
     fi[0] = fi[1] = fi[2] = 0.0
     cdef double xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2]
@@ -37,26 +42,32 @@ cdef inline double _real_atom(Py_ssize_t k, const int* rows, const double* x, co
     for p in range(start[k], start[k + 1]):
         j = nbr[p]
         qq = qi * q[j]
-        if qq == 0.0:
-            continue
         sh = shifts + 3 * codes[p]
         dx = xi - x[3 * j] - sh[0]
         dy = yi - x[3 * j + 1] - sh[1]
         dz = zi - x[3 * j + 2] - sh[2]
         r2 = dx * dx + dy * dy + dz * dz
-        if r2 >= rc2:
-            continue
+        buf[5 * m] = dx
+        buf[5 * m + 1] = dy
+        buf[5 * m + 2] = dz
+        buf[5 * m + 3] = r2
+        buf[5 * m + 4] = qq
+        jbuf[m] = <int>j
+        m += (r2 < rc2) & (qq != 0.0)
+    for u in range(m):
+        r2 = buf[5 * u + 3]
+        qq = buf[5 * u + 4]
         r = sqrt(r2)
         rinv = 1.0 / r
         # erfc(alpha r) and (2 / sqrt(pi)) exp(-alpha^2 r^2) from the cubic table, s = alpha r / h
         s = alpha * r * inv_h
-        m = <Py_ssize_t> s
-        t = s - m
-        c = table + 8 * m
+        cell = <Py_ssize_t> s
+        t = s - cell
+        c = table + 8 * cell
         ec = qq * (c[0] + t * (c[1] + t * (c[2] + t * c[3]))) * rinv
         gauss = c[4] + t * (c[5] + t * (c[6] + t * c[7]))
         fpair = (ec + qq * alpha * gauss) * rinv * rinv
-        add_pair(j, dx, dy, dz, fpair, fi, f, vir, want_virial)
+        add_pair(jbuf[u], buf[5 * u], buf[5 * u + 1], buf[5 * u + 2], fpair, fi, f, vir, want_virial)
         if want_energy:
             e += ec
     f[3 * i] += fi[0]
@@ -104,11 +115,17 @@ def ewald_real(const double[:, ::1] x, const double[::1] q, const double[::1] bo
     cdef double* pvs = &vscratch[0, 0]
     cdef Py_ssize_t stride = 3 * scratch.shape[1]
     cdef double* mine
+    cdef long longest = 0
+    for i in range(n):
+        if start[i + 1] - start[i] > longest:
+            longest = start[i + 1] - start[i]
+    cdef double[:, ::1] rowbuf = np.empty((nthreads, 5 * (longest + 1)))
+    cdef int[:, ::1] jrowbuf = np.empty((nthreads, longest + 1), dtype=np.intc)
     if nthreads == 1:
         with nogil:
             for i in range(n):
                 energy += _real_atom(i, pr, px, pq, shifts, ps, pn, pc, alpha, rc2, prefactor, ptab, inv_h,
-                                     pf, vir, want_energy, want_virial)
+                                     pf, vir, want_energy, want_virial, &rowbuf[0, 0], &jrowbuf[0, 0])
     else:
         scratch[:, :, :] = 0.0
         vscratch[:, :] = 0.0
@@ -116,7 +133,8 @@ def ewald_real(const double[:, ::1] x, const double[::1] q, const double[::1] bo
             for i in prange(n, num_threads=nthreads, schedule="static", chunksize=256):
                 mine = pf if threadid() == 0 else pscr + (threadid() - 1) * stride
                 energy += _real_atom(i, pr, px, pq, shifts, ps, pn, pc, alpha, rc2, prefactor, ptab, inv_h,
-                                     mine, pvs + 8 * threadid(), want_energy, want_virial)
+                                     mine, pvs + 8 * threadid(), want_energy, want_virial,
+                                     &rowbuf[threadid(), 0], &jrowbuf[threadid(), 0])
             reduce_threads(pf, pscr, pvs, vir, n, nthreads)
     if want_virial:
         for a in range(6):
