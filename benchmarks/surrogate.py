@@ -24,6 +24,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--curve-points", type=int, default=5, help="learning-curve sizes (default 5)")
     p.add_argument("--curve-repeats", type=int, default=5, help="random training subsets per size (default 5)")
+    p.add_argument("--cv", type=int, default=5, help="k-fold cross-validation over all runs (default 5; 0: none)")
     args = p.parse_args(argv)
 
     import yaml
@@ -34,7 +35,7 @@ def main(argv=None):
     options = spec.get("options") or {}
     blocks = options.get("blocks", inspect.signature(simulate).parameters["blocks"].default)
     m = train_and_report(load_table(store), INPUTS, OUTPUTS, args.out, seed=args.seed, curve_sizes=args.curve_points,
-                         curve_repeats=args.curve_repeats, n_blocks=blocks)
+                         curve_repeats=args.curve_repeats, n_blocks=blocks, cv_folds=args.cv)
     mdl.set_num_threads(1)
     point = {"h": 3.5, "z_pos": 2, "z_neg": -1, "c": 0.6, "d": 0.625}
     start = time.perf_counter()

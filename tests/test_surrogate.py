@@ -208,7 +208,7 @@ def test_train_and_report(store, tmp_path):
     table = mdl.campaign.ResultStore(store).table()
     lines = []
     m = train_and_report(table, ["a", "b"], ["u", "v"], tmp_path / "rep", model_params=dict(SMALL, epochs=300),
-                         curve_sizes=2, curve_repeats=2, n_blocks=10, log=lines.append)
+                         curve_sizes=2, curve_repeats=2, n_blocks=10, cv_folds=3, log=lines.append)
     assert m["n_train"] + m["n_test"] == 64 and m["n_test"] == 13
     assert all(m["rmse"][k] < 0.1 for k in ("u", "v"))
     assert m["lookup_speedup_single"] == pytest.approx(m["t_seq_s"] / m["t_lookup_single_s"])
@@ -218,10 +218,14 @@ def test_train_and_report(store, tmp_path):
     for k in ("u", "v"):  # wider intervals hold more predictions
         assert m["within_1_error_bar"][k] <= m["within_2_error_bars"][k] <= m["within_95ci"][k]
     assert m["learning_curve"][0]["repeats"] == 2 and "within_95ci_all_sd" in m["learning_curve"][0]
+    cv = m["cross_validated"]  # every run predicted once, by a model fitted without it
+    assert cv["n"] == 64 and cv["folds"] == 3 and all(cv["rmse"][k] < 2 * m["rmse"][k] for k in ("u", "v"))
+    assert 0.5 < cv["within_95ci_all"] <= 1.0
     for name in ("parity.png", "cases.png", "learning_curve.png"):
         assert (tmp_path / "rep" / name).read_bytes().startswith(b"\x89PNG")
     assert json.loads((tmp_path / "rep" / "metrics.json").read_text())["n_runs"] == 64
     assert any("within 1 SE" in line and "95% CI" in line for line in lines)
+    assert any("3-fold cross-validation over all 64 runs" in line for line in lines)
     with pytest.raises(ValueError, match="no columns"):
         train_and_report(table, ["a", "zz"], ["u"], tmp_path / "x")
 
