@@ -186,6 +186,11 @@ def test_campaign_timings():
                           "finished": [str(end + pd.Timedelta(seconds=s)) for s in (10, 15, 20, 21)]})
     t_seq, t_train = campaign_timings(table)
     assert t_seq == 10.0 and t_train == pytest.approx(20.0 / 3)  # 2 workers: runs overlap
+    # resumed an hour later with one more run: the idle hour is not campaign time
+    later = pd.concat([table, pd.DataFrame({"status": ["ok"], "wall_time": [10.0],
+                                            "finished": [str(end + pd.Timedelta(seconds=3610))]})])
+    t_seq, t_train = campaign_timings(later)
+    assert t_seq == 10.0 and t_train == pytest.approx(30.0 / 4)
 
 
 # ------------------------------------------------------------------------------------------------ workflow
