@@ -6,6 +6,7 @@ report the effective speedup S(N_lookup) from the campaign's own timings.
 """
 import argparse
 import functools
+import inspect
 import os
 import time
 
@@ -21,6 +22,9 @@ def main(argv=None):
     p.add_argument("--spec", default="data/confined_electrolyte/spec.yaml", help="the campaign's spec")
     p.add_argument("--out", default="surrogate-bench")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--curve-points", type=int, default=5, help="learning-curve sizes (default 5)")
+    p.add_argument("--curve-repeats", type=int, default=5, help="random training subsets per size (default 5)")
+    p.add_argument("--cv", type=int, default=5, help="k-fold cross-validation over all runs (default 5; 0: none)")
     args = p.parse_args(argv)
 
     import yaml
@@ -28,8 +32,10 @@ def main(argv=None):
     with open(args.spec) as fh:
         spec = yaml.safe_load(fh)
     store = os.path.join(os.path.dirname(os.path.abspath(args.spec)), spec["store"])
-    m = train_and_report(load_table(store), INPUTS, OUTPUTS, args.out, seed=args.seed, curve_sizes=4)
     options = spec.get("options") or {}
+    blocks = options.get("blocks", inspect.signature(simulate).parameters["blocks"].default)
+    m = train_and_report(load_table(store), INPUTS, OUTPUTS, args.out, seed=args.seed, curve_sizes=args.curve_points,
+                         curve_repeats=args.curve_repeats, n_blocks=blocks, cv_folds=args.cv)
     mdl.set_num_threads(1)
     point = {"h": 3.5, "z_pos": 2, "z_neg": -1, "c": 0.6, "d": 0.625}
     start = time.perf_counter()

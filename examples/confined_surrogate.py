@@ -13,7 +13,7 @@ Train on the shipped data set instead of simulating (data/confined_electrolyte/,
 Make the full data set yourself (resumable; one process per worker):
 
     mdlearn campaign run data/confined_electrolyte/spec.yaml
-    mdlearn surrogate train data/confined_electrolyte/store --out confined-output
+    mdlearn surrogate train data/confined_electrolyte/store --blocks 10 --out confined-output
 """
 import argparse
 import functools
@@ -46,8 +46,9 @@ def main(argv=None):
                             client="synchronous" if args.synchronous else None, n_workers=args.workers)
         campaign.run(progress=not args.no_progress)
         print(f"campaign: {campaign.status()}")
+    # simulate's error bars are standard errors over 10 blocks (its default)
     train_and_report(load_table(source), INPUTS, OUTPUTS, args.out, seed=args.seed,
-                     model_params={"epochs": args.epochs}, curve_sizes=3)
+                     model_params={"epochs": args.epochs}, curve_sizes=3, n_blocks=10)
     print(f"wrote {args.out}: surrogate.npz, metrics.json, parity.png, cases.png, learning_curve.png")
 
 

@@ -115,6 +115,31 @@ def test_campaign_records_failures_and_resumes_only_missing(tmp_path):
         mdl.Campaign(simulate, points, tmp_path / "new", client="synchronous").resume(progress=False)
 
 
+def test_campaign_extended_with_larger_n_runs_only_new_points(tmp_path):
+    calls = []
+
+    def simulate(params, seed):
+        calls.append(params["x"])
+        return sleepy(params, seed)
+
+    def space(n):
+        return mdl.campaign.Space({"x": (0.0, 1.0)}, method="sobol", n=n, seed=3)
+
+    small = mdl.Campaign(simulate, space(4), tmp_path / "s", client="synchronous")
+    small.run(progress=False)
+    first = list(calls)
+    calls.clear()
+    big = mdl.Campaign(simulate, space(8), tmp_path / "s", client="synchronous")
+    assert big.points[:4] == small.points and big.seeds[:4] == small.seeds
+    table = big.run(progress=False)
+    assert calls == [p["x"] for p in big.points[4:]] and len(set(calls) | set(first)) == 8
+    assert table["index"].tolist() == list(range(8)) and table["seed"].tolist() == big.seeds
+    manifest = big.store.read_manifest()
+    assert len(manifest["points"]) == 8 and [(e["from"], e["to"]) for e in manifest["extended"]] == [(4, 8)]
+    with pytest.raises(ValueError, match="holds a different campaign"):  # a smaller n is not a resume
+        mdl.Campaign(simulate, space(4), tmp_path / "s", client="synchronous")
+
+
 def test_campaign_bad_outputs_are_failures(tmp_path):
     bad = [lambda p, s: [1.0], lambda p, s: {"x": 1.0}, lambda p, s: {"y": "text"}]
     for k, f in enumerate(bad):

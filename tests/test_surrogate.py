@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 import mdlearn as mdl
 from mdlearn.cli import main
 from mdlearn.ml import Surrogate
-from mdlearn.ml.metrics import fraction_within_error, learning_curve, rmse
+from mdlearn.ml.metrics import confidence_factor, fraction_within_error, learning_curve, perfect_coverage, rmse
 from mdlearn.ml.speedup import campaign_timings, crossover_lookups, effective_speedup
 from mdlearn.ml.train import train_and_report
 
@@ -106,6 +106,30 @@ def test_metrics_known_values_and_gaussian_coverage():
         fraction_within_error([1.0], [1.0], [1.0], k=0)
 
 
+def test_confidence_interval_of_a_block_mean():
+    # Student's t quantiles from printed tables (t_{0.975, nu}): nu = 9 -> 2.262, nu = 4 -> 2.776, nu = 1 -> 12.706
+    assert confidence_factor(10) == pytest.approx(2.2622, abs=1e-4)
+    assert confidence_factor(5) == pytest.approx(2.7764, abs=1e-4)
+    assert confidence_factor(2) == pytest.approx(12.706, abs=1e-3)
+    assert confidence_factor(10, level=0.683) < confidence_factor(10)
+    # Monte Carlo: means and standard errors from 10 Gaussian blocks; the exact mean lies within t SE of the
+    # block mean 95% of the time, within 2 SE only 92.3%
+    rng = np.random.default_rng(4)
+    blocks = rng.normal(1.0, 0.3, size=(40000, 10))
+    mean, se = blocks.mean(1), blocks.std(1, ddof=1) / np.sqrt(10)
+    for k in (1.0, 2.0, confidence_factor(10)):
+        assert fraction_within_error(mean, np.ones_like(mean), se, k) == pytest.approx(perfect_coverage(k, 10),
+                                                                                       abs=0.005)
+    assert perfect_coverage(confidence_factor(10), 10) == pytest.approx(0.95, abs=1e-9)
+    assert perfect_coverage(1.0) == pytest.approx(0.682689, abs=1e-6)
+    with pytest.raises(ValueError, match="n_blocks must be an integer >= 2, got 1"):
+        confidence_factor(1)
+    with pytest.raises(ValueError, match="level must be between 0 and 1, got 95"):
+        confidence_factor(10, level=95)
+    with pytest.raises(ValueError, match="k must be a positive number, got -1"):
+        perfect_coverage(-1)
+
+
 def test_learning_curve_improves():
     rng = np.random.default_rng(1)
     X = rng.uniform(-1, 1, (120, 2))
@@ -115,6 +139,12 @@ def test_learning_curve_improves():
                           X[96:], y[96:], e[96:], sizes=[12, 96], seed=0)
     assert [r["size"] for r in rows] == [12, 96]
     assert np.all(rows[1]["rmse"] < rows[0]["rmse"])
+    assert rows[1]["within_all"][2.0] >= rows[0]["within_all"][2.0] and rows[0]["within_all_sd"][1.0] == 0.0
+    rows = learning_curve(lambda: Surrogate(**dict(SMALL, n_models=1), random_state=0), X[:96], y[:96], e[:96],
+                          X[96:], y[96:], e[96:], sizes=[12], seed=0, repeats=3, ks=(1.0,))
+    assert rows[0]["repeats"] == 3 and rows[0]["within_all_sd"][1.0] >= 0.0 and list(rows[0]["within"]) == [1.0]
+    with pytest.raises(ValueError, match="repeats must be a positive integer, got 0"):
+        learning_curve(Surrogate, X, y, e, X, y, e, sizes=[12], repeats=0)
     with pytest.raises(ValueError, match="between 2"):
         learning_curve(Surrogate, X, y, e, X, y, e, sizes=[500])
 
@@ -156,6 +186,11 @@ def test_campaign_timings():
                           "finished": [str(end + pd.Timedelta(seconds=s)) for s in (10, 15, 20, 21)]})
     t_seq, t_train = campaign_timings(table)
     assert t_seq == 10.0 and t_train == pytest.approx(20.0 / 3)  # 2 workers: runs overlap
+    # resumed an hour later with one more run: the idle hour is not campaign time
+    later = pd.concat([table, pd.DataFrame({"status": ["ok"], "wall_time": [10.0],
+                                            "finished": [str(end + pd.Timedelta(seconds=3610))]})])
+    t_seq, t_train = campaign_timings(later)
+    assert t_seq == 10.0 and t_train == pytest.approx(30.0 / 4)
 
 
 # ------------------------------------------------------------------------------------------------ workflow
@@ -178,17 +213,24 @@ def test_train_and_report(store, tmp_path):
     table = mdl.campaign.ResultStore(store).table()
     lines = []
     m = train_and_report(table, ["a", "b"], ["u", "v"], tmp_path / "rep", model_params=dict(SMALL, epochs=300),
-                         curve_sizes=2,
-                         log=lines.append)
+                         curve_sizes=2, curve_repeats=2, n_blocks=10, cv_folds=3, log=lines.append)
     assert m["n_train"] + m["n_test"] == 64 and m["n_test"] == 13
     assert all(m["rmse"][k] < 0.1 for k in ("u", "v"))
     assert m["lookup_speedup_single"] == pytest.approx(m["t_seq_s"] / m["t_lookup_single_s"])
     assert m["effective_speedup"]["0"] == pytest.approx(m["t_seq_s"] / (m["t_train_s"] + m["t_learn_s"]))
     assert len(m["learning_curve"]) == 2
+    assert m["perfect_predictor"]["within_95ci"] == pytest.approx(0.95) and "over 10 blocks" in m["error_bars"]
+    for k in ("u", "v"):  # wider intervals hold more predictions
+        assert m["within_1_error_bar"][k] <= m["within_2_error_bars"][k] <= m["within_95ci"][k]
+    assert m["learning_curve"][0]["repeats"] == 2 and "within_95ci_all_sd" in m["learning_curve"][0]
+    cv = m["cross_validated"]  # every run predicted once, by a model fitted without it
+    assert cv["n"] == 64 and cv["folds"] == 3 and all(cv["rmse"][k] < 2 * m["rmse"][k] for k in ("u", "v"))
+    assert 0.5 < cv["within_95ci_all"] <= 1.0
     for name in ("parity.png", "cases.png", "learning_curve.png"):
         assert (tmp_path / "rep" / name).read_bytes().startswith(b"\x89PNG")
     assert json.loads((tmp_path / "rep" / "metrics.json").read_text())["n_runs"] == 64
-    assert any("within 1 error bar" in line for line in lines)
+    assert any("within 1 SE" in line and "95% CI" in line for line in lines)
+    assert any("3-fold cross-validation over all 64 runs" in line for line in lines)
     with pytest.raises(ValueError, match="no columns"):
         train_and_report(table, ["a", "zz"], ["u"], tmp_path / "x")
 
@@ -197,7 +239,7 @@ def test_surrogate_cli(store, tmp_path, capsys):
     out = tmp_path / "cli"
     assert main(["surrogate", "train", str(store), "--inputs", "a,b", "--outputs", "u,v", "--out", str(out),
                  "--epochs", "20", "--models", "2", "--hidden", "8", "--curve-points", "0"]) == 0
-    assert "within 2" in capsys.readouterr().out
+    assert "within 1 SE" in capsys.readouterr().out
     assert main(["surrogate", "predict", str(out / "surrogate.npz"), "a=0.5", "b=-0.5"]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "a,b,u,u_std,v,v_std" and len(printed) == 2

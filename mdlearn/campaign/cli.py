@@ -17,7 +17,8 @@ A campaign spec (YAML; relative paths are relative to the file)::
     worker_threads: 1                                # kernel threads per run
     scheduler: tcp://host:8786                       # optional: an existing Dask scheduler instead
 
-Running the same spec again resumes: only points without a result are run.
+Running the same spec again resumes: only points without a result are run. Raising ``n`` (same method and
+seed) extends the campaign: the stored points are the new list's beginning, so only the added points run.
 """
 import functools
 import importlib

@@ -91,7 +91,8 @@ class Campaign:
         The points (a list of dicts is used as given).
     store : str or path
         Folder of the campaign (:class:`~mdlearn.campaign.ResultStore`). An existing campaign there must have
-        the same points; its finished runs are kept and not run again.
+        the same points and seeds, or be their beginning (the same space and seed with a larger ``n``: the
+        campaign is extended); its finished runs are kept and not run again.
     client : None, str, cluster or distributed.Client
         Where to run (module docstring). Default: a LocalCluster on this machine.
     seed : int, optional
@@ -140,6 +141,7 @@ class Campaign:
             "points": json.loads(json.dumps(self.points)), "seeds": self.seeds, "seed": self.seed,
             "space": space_desc, "simulate": _describe(simulate),
         }
+        self._extends = False  # set by _check_store when the store holds the beginning of this campaign
         self._check_store()
 
     # ------------------------------------------------------------------------------------------------ store
@@ -147,16 +149,26 @@ class Campaign:
         if not self.store.exists():
             return
         old = self.store.read_manifest()
-        if old.get("points") != self._manifest["points"] or old.get("seeds") != self._manifest["seeds"]:
+        n_old = len(old.get("points", []))
+        # a larger n of the same Sobol/random space and seed keeps the old points and seeds as a prefix
+        if (n_old > len(self.points) or old.get("points") != self._manifest["points"][:n_old]
+                or old.get("seeds") != self._manifest["seeds"][:n_old]):
             raise ValueError(f"the store {self.store.path!r} holds a different campaign (other points or seeds); "
-                             "use a new folder, or the same space and seed to resume it")
+                             "use a new folder, or the same space and seed (or a larger n) to resume it")
+        self._extends = n_old < len(self.points)
 
     def _write_manifest(self):
-        if not self.store.exists():
-            from .. import __version__
+        from .. import __version__
 
-            manifest = dict(self._manifest, created=_now(), mdlearn=__version__)
-            self.store.write_manifest(manifest)
+        if not self.store.exists():
+            self.store.write_manifest(dict(self._manifest, created=_now(), mdlearn=__version__))
+        elif self._extends:
+            old = self.store.read_manifest()
+            history = old.get("extended", []) + [{"from": len(old["points"]), "to": len(self.points), "at": _now(),
+                                                  "mdlearn": __version__}]
+            self.store.write_manifest(dict(self._manifest, created=old.get("created"), mdlearn=old.get("mdlearn"),
+                                           extended=history))
+            self._extends = False
 
     def _todo(self, retry_failed):
         done = {r["index"]: r["status"] for r in self.store.records()}

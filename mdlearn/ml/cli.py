@@ -35,6 +35,13 @@ def add_parser(sub, positive_int):
     train.add_argument("--models", type=positive_int, default=5, help="ensemble members (default 5)")
     train.add_argument("--hidden", default="32,32", help="hidden layer widths (default 32,32)")
     train.add_argument("--curve-points", type=int, default=4, help="learning-curve sizes, 0 for none (default 4)")
+    train.add_argument("--curve-repeats", type=positive_int, default=1,
+                       help="random training subsets per learning-curve size (default 1)")
+    train.add_argument("--cv", type=int, default=0,
+                       help="also measure the fractions by k-fold cross-validation over all runs (default 0: no)")
+    train.add_argument("--blocks", type=int, default=None,
+                       help="blocks behind each standard error (mdlearn.campaign.confined: 10): also report the "
+                            "fraction within the 95%% confidence interval, t(0.975, blocks-1) standard errors")
     train.set_defaults(func=_train)
     pred = ssub.add_parser("predict", help="predict outputs for inputs given as name=value or a CSV file")
     pred.add_argument("model", help="surrogate .npz file written by 'surrogate train'")
@@ -64,6 +71,7 @@ def _train(args):
     hidden = tuple(int(h) for h in _names(args.hidden))
     train_and_report(load_table(args.source), _names(args.inputs), _names(args.outputs), args.out,
                      test_fraction=args.test_fraction, seed=args.seed, curve_sizes=args.curve_points,
+                     curve_repeats=args.curve_repeats, n_blocks=args.blocks, cv_folds=args.cv,
                      model_params={"epochs": args.epochs, "n_models": args.models, "hidden": hidden})
     print(f"wrote {args.out}/surrogate.npz, metrics.json and plots")
     return 0

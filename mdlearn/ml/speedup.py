@@ -62,9 +62,11 @@ def crossover_lookups(n_train, t_seq, t_train, t_learn, t_lookup):
 
 def campaign_timings(table):
     """``(t_seq, t_train)`` in s from a campaign's results table (:meth:`mdlearn.Campaign.results`) of
-    successful runs: ``t_seq`` the mean simulation wall time, ``t_train`` the campaign's elapsed time (first
-    start to last finish, from the records' ``finished`` stamps) over the number of runs. A campaign that was
-    interrupted and resumed counts its idle time too, so ``t_train`` is then an upper bound."""
+    successful runs: ``t_seq`` the mean simulation wall time, ``t_train`` the campaign's busy time over the
+    number of runs. The busy time is the length of the union of the runs' [start, finish] intervals (from the
+    records' ``finished`` stamps and wall times): runs on parallel workers overlap and count once, and the idle
+    time of a campaign that was interrupted, then resumed or extended, does not count (nor does the scheduling
+    gap between consecutive runs, a small fraction here)."""
     import pandas as pd
 
     ok = table[table["status"] == "ok"]
@@ -74,5 +76,11 @@ def campaign_timings(table):
         raise ValueError("the table has no 'finished' column; use ResultStore.table() of a campaign store")
     end = pd.to_datetime(ok["finished"], utc=True)
     start = end - pd.to_timedelta(ok["wall_time"], unit="s")
-    elapsed = (end.max() - start.min()).total_seconds()
+    t0 = start.min()
+    intervals = sorted(zip((start - t0).dt.total_seconds(), (end - t0).dt.total_seconds(), strict=True))
+    elapsed, reach = 0.0, -np.inf
+    for a, b in intervals:  # sweep: add the part of each interval beyond what is already covered
+        if b > reach:
+            elapsed += b - max(a, reach)
+            reach = b
     return float(ok["wall_time"].mean()), float(elapsed / len(ok))
