@@ -82,11 +82,13 @@ def timed_run(system, start, dt, duration, tuner=None, sample_interval=100.0, ta
 
 def _advance(sim, t_end, chunk=200, growth=2.0):
     """Step until the simulated time reaches ``t_end``, overshooting by less than one step although a tuner may
-    raise dt on the way (by up to a factor ``growth`` within a chunk)."""
+    raise dt on the way (by up to a factor ``growth`` within a chunk). The first step runs alone: a tuner's first
+    decision may jump further (``LearnedTimestep`` starts at the model's dt)."""
     st = sim.state
+    n = 1
     while st.time < t_end - 1e-9:
-        n = max(1, min(chunk, int((t_end - st.time) / (growth * sim.integrator.dt))))
         sim.run(n, progress=False)
+        n = max(1, min(chunk, int((t_end - st.time) / (growth * sim.integrator.dt))))
 
 
 def profile_agreement(a, b, species="counterion"):
