@@ -4,6 +4,7 @@ equal accuracy, and a long run. Figures go to benchmarks/README.md ("Timestep au
     python benchmarks/timestep.py classify              # held-out balanced accuracy, recall, majority baseline
     python benchmarks/timestep.py speedup --systems 4    # learned tuner vs fixed safe dt vs VariableTimestep
     python benchmarks/timestep.py long --steps 1000000   # one long run with the learned tuner
+    python benchmarks/timestep.py steps --tuner '{"cooldown": 5}'  # learned runs only: mean dt, tuner options
 
 Everything uses the shipped model (data/np_timestep/model.joblib) and its held-out systems (never seen in
 training). The fixed safe dt is the one stored with the model: the smallest largest-acceptable dt over the
@@ -153,6 +154,7 @@ def speedup(args):
             agree = profile_agreement(ref, r["profile"]) if (ref is not None and r["profile"] is not None
                                                              and name != "fixed") else None
             row[name] = {"rate_ps_per_s": r["rate"] / 1000, "wall": r["wall"], "steps": r["steps"],
+                         "cpu_rate_ps_per_s": r["cpu_rate"] / 1000, "cpu": r["cpu"],
                          "mean_dt": r["simulated"] / max(r["steps"], 1), "failed": r["failed"],
                          "drift_per_ns": r["drift"], "agreement": agree,
                          "ok": r["failed"] is None and (agree is None or agree["agree"])}
@@ -160,14 +162,19 @@ def speedup(args):
         row["speedup_vs_fixed"] = row["learned"]["rate_ps_per_s"] / row["fixed"]["rate_ps_per_s"]
         row["speedup_vs_variable"] = row["learned"]["rate_ps_per_s"] / row["variable"]["rate_ps_per_s"]
         row["variable_vs_fixed"] = row["variable"]["rate_ps_per_s"] / row["fixed"]["rate_ps_per_s"]
+        # CPU time of the one-thread runs: what the machine's load distorts least, and it counts the tuners' cost
+        for other in ("fixed", "variable"):
+            row[f"cpu_speedup_vs_{other}"] = row["learned"]["cpu_rate_ps_per_s"] / row[other]["cpu_rate_ps_per_s"]
+        row["cpu_variable_vs_fixed"] = row["variable"]["cpu_rate_ps_per_s"] / row["fixed"]["cpu_rate_ps_per_s"]
         # the same ratios in simulated time per step: free of the machine's load, blind to the tuners' overhead
         row["dt_ratio_vs_fixed"] = row["learned"]["mean_dt"] / row["fixed"]["mean_dt"]
         row["dt_ratio_vs_variable"] = row["learned"]["mean_dt"] / row["variable"]["mean_dt"]
         rows.append(row)
         print(f"system {i} ({row['ions']} ions, ladder's best {row['largest_ok']:g} fs): mean dt fixed "
               f"{row['fixed']['mean_dt']:.1f}, variable {row['variable']['mean_dt']:.1f}, learned "
-              f"{row['learned']['mean_dt']:.1f} fs; speedup learned/fixed {row['speedup_vs_fixed']:.2f}x, "
-              f"learned/variable {row['speedup_vs_variable']:.2f}x; ok: variable {row['variable']['ok']}, "
+              f"{row['learned']['mean_dt']:.1f} fs; speedup (wall, CPU) learned/fixed {row['speedup_vs_fixed']:.2f}x, "
+              f"{row['cpu_speedup_vs_fixed']:.2f}x, learned/variable {row['speedup_vs_variable']:.2f}x, "
+              f"{row['cpu_speedup_vs_variable']:.2f}x; ok: variable {row['variable']['ok']}, "
               f"learned {row['learned']['ok']} ({learned.restores} restores)", flush=True)
     gm = lambda key: float(np.exp(np.mean(np.log([r[key] for r in rows]))))  # noqa: E731
     out = {"safe_dt": safe, "max_displacement": xmax, "calibration_system": calib_system,
@@ -175,14 +182,54 @@ def speedup(args):
            "geomean_speedup_vs_variable": gm("speedup_vs_variable"),
            "geomean_variable_vs_fixed": gm("variable_vs_fixed"), "geomean_dt_ratio_vs_fixed": gm("dt_ratio_vs_fixed"),
            "geomean_dt_ratio_vs_variable": gm("dt_ratio_vs_variable"),
+           "geomean_cpu_speedup_vs_fixed": gm("cpu_speedup_vs_fixed"),
+           "geomean_cpu_speedup_vs_variable": gm("cpu_speedup_vs_variable"),
+           "geomean_cpu_variable_vs_fixed": gm("cpu_variable_vs_fixed"),
            "all_learned_ok": all(r["learned"]["ok"] for r in rows),
            "all_variable_ok": all(r["variable"]["ok"] for r in rows), "env": _env()}
+    for name in ("variable", "learned"):  # profile agreement with the fixed-dt run over all systems
+        chi2 = [r[name]["agreement"]["chi2_per_bin"] for r in rows if r[name]["agreement"] is not None]
+        out[f"{name}_chi2_mean"], out[f"{name}_chi2_median"] = float(np.mean(chi2)), float(np.median(chi2))
+        out[f"{name}_agree_fraction"] = float(np.mean([c < 2.0 for c in chi2]))
+    print(f"profile chi2/bin vs fixed, mean / median / fraction < 2: variable {out['variable_chi2_mean']:.2f} / "
+          f"{out['variable_chi2_median']:.2f} / {out['variable_agree_fraction']:.2f}, learned "
+          f"{out['learned_chi2_mean']:.2f} / {out['learned_chi2_median']:.2f} / {out['learned_agree_fraction']:.2f}")
     print(f"geometric mean speedup: learned/fixed {out['geomean_speedup_vs_fixed']:.2f}x, learned/variable "
           f"{out['geomean_speedup_vs_variable']:.2f}x, variable/fixed {out['geomean_variable_vs_fixed']:.2f}x "
           f"(mean dt ratios: learned/fixed {out['geomean_dt_ratio_vs_fixed']:.2f}, learned/variable "
-          f"{out['geomean_dt_ratio_vs_variable']:.2f}); "
+          f"{out['geomean_dt_ratio_vs_variable']:.2f}; CPU time: learned/fixed "
+          f"{out['geomean_cpu_speedup_vs_fixed']:.2f}x, learned/variable "
+          f"{out['geomean_cpu_speedup_vs_variable']:.2f}x); "
           f"every learned run at equal accuracy: {out['all_learned_ok']}")
     _save("timestep_speedup.json", out)
+
+
+def steps(args):
+    """Learned-tuner runs only, on every held-out system: the mean dt over the safe dt (simulated time per step,
+    which the machine's load does not touch), with LearnedTimestep options overridden by ``--tuner`` (JSON):
+    what each option of the tuner is worth."""
+    model = load_timestep_model()
+    safe = model.metadata_["safe_dt"]
+    systems = {int(s["system"]): s for s in load_ladder(LADDER_CSV)}
+    options = {"every": 200, "dt_min": 0.5 * safe, "dt_max": 63.0, "max_change": 1.5, **json.loads(args.tuner)}
+    fs = 1000.0 * args.duration
+    rows = []
+    for i in sorted(model.metadata_["test_systems"]):
+        system, start = _system_and_start(systems[i])
+        tuner = LearnedTimestep(model, features=system, **options)
+        r = timed_run(system, start, safe, fs, tuner=tuner, sample_interval=fs / 200)
+        rows.append({"system": i, "ions": system.state.n_atoms, "largest_ok": systems[i]["largest_ok"],
+                     "first_dt": tuner.history[0]["dt"], "mean_dt": r["simulated"] / r["steps"],
+                     "restores": tuner.restores, "failed": r["failed"]})
+        print(f"system {i} ({rows[-1]['ions']} ions, ladder's best {rows[-1]['largest_ok']:g} fs): first dt "
+              f"{rows[-1]['first_dt']:.1f}, mean dt {rows[-1]['mean_dt']:.1f} fs, {tuner.restores} restores"
+              + (f", FAILED: {r['failed']}" if r["failed"] else ""), flush=True)
+    ratio = float(np.exp(np.mean(np.log([r["mean_dt"] / safe for r in rows]))))
+    out = {"tuner": options, "duration_ps": args.duration, "safe_dt": safe, "rows": rows,
+           "geomean_dt_ratio_vs_fixed": ratio, "restores": sum(r["restores"] for r in rows), "env": _env()}
+    print(f"{len(rows)} held-out systems, {args.duration:g} ps each, tuner {options}: mean dt / safe dt "
+          f"{ratio:.3f} (geometric mean), {out['restores']} restores in all")
+    _save(args.out, out)
 
 
 # small and cheap: 21 ions; 300 boundary elements (spacing 2 Å, about the ion radius) instead of the rule's 410
@@ -258,6 +305,10 @@ def main(argv=None):
     p.add_argument("--systems", type=int, default=4)
     p.add_argument("--duration", type=float, default=100.0, help="simulated ps per run (default: 100)")
     p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("steps")
+    p.add_argument("--duration", type=float, default=100.0, help="simulated ps per run (default: 100)")
+    p.add_argument("--tuner", default="{}", help="LearnedTimestep keyword overrides as JSON")
+    p.add_argument("--out", default="timestep_steps.json", help="file name in benchmarks/results/")
     p = sub.add_parser("long")
     p.add_argument("--steps", type=int, default=1_000_000)
     p.add_argument("--seed", type=int, default=11)
@@ -267,7 +318,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     mdl.set_num_threads(args.threads)
-    {"classify": classify, "speedup": speedup, "long": long_run}[args.what](args)
+    {"classify": classify, "speedup": speedup, "steps": steps, "long": long_run}[args.what](args)
 
 
 if __name__ == "__main__":

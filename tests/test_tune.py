@@ -157,10 +157,11 @@ def test_learned_timestep_features_clamp_and_history():
     system = small_np()
     est = Constant(100.0)
     sim = mdl.Simulation(system.state, system.forcefield, mdl.VelocityVerlet(dt=4.0))
-    tuner = LearnedTimestep(est, features=system, every=10, dt_min=2.0, dt_max=12.0, max_change=2.0)
+    tuner = LearnedTimestep(est, features=system, every=10, dt_min=2.0, dt_max=12.0, max_change=2.0,
+                            start_at_prediction=False)
     sim.add_tuner(tuner)
     sim.run(40, progress=False)
-    assert [h["dt"] for h in tuner.history] == [8.0, 12.0, 12.0, 12.0]
+    assert [h["dt"] for h in tuner.history] == [8.0, 12.0, 12.0, 12.0]  # ramps up from 4 fs by at most 2x
     assert set(FEATURES) <= set(est.seen[0])
     assert est.seen[0]["valency"] == 1.0 and est.seen[0]["closest_approach"] >= 0.9
     hist = tuner.history_arrays()
@@ -169,6 +170,56 @@ def test_learned_timestep_features_clamp_and_history():
         LearnedTimestep(object(), features=system)
     with pytest.raises(TypeError, match="features"):
         LearnedTimestep(est, features=3)
+
+
+class Counter:
+    """A feature function whose only feature is how often it was called: 1, 2, 3, ..."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, sim):
+        self.calls += 1
+        return {"k": float(self.calls)}
+
+
+class Proportional(Constant):
+    """Asks for dt = 3 fs times the feature k."""
+
+    def predict_dt(self, features):
+        self.seen.append(features)
+        return 3.0 * features["k"]
+
+
+def test_learned_timestep_starts_at_the_prediction_then_rate_limits():
+    system = small_np()
+    est = Proportional(0.0)
+    sim = mdl.Simulation(system.state, system.forcefield, mdl.VelocityVerlet(dt=1.0))
+    tuner = LearnedTimestep(est, features=Counter(), every=10, dt_min=0.5, dt_max=40.0, max_change=1.2,
+                            average_features=False)
+    sim.add_tuner(tuner)
+    sim.run(30, progress=False)
+    # the first decision jumps from 1 fs straight to the prediction (3 fs); later ones grow by at most 1.2x
+    assert [h["dt"] for h in tuner.history] == pytest.approx([3.0, 3.6, 4.32])
+    assert [f["k"] for f in est.seen] == [1.0, 2.0, 3.0]
+    # clamped to [dt_min, dt_max] even at the start
+    sim = mdl.Simulation(system.state.copy(), system.forcefield, mdl.VelocityVerlet(dt=1.0))
+    tuner = LearnedTimestep(Constant(100.0), features=system, every=10, dt_min=0.5, dt_max=6.0, max_change=1.2)
+    sim.add_tuner(tuner)
+    sim.run(10, progress=False)
+    assert tuner.history[0]["dt"] == 6.0
+
+
+def test_learned_timestep_averages_features_over_decisions():
+    system = small_np()
+    est = Proportional(0.0)
+    sim = mdl.Simulation(system.state, system.forcefield, mdl.VelocityVerlet(dt=1.0))
+    tuner = LearnedTimestep(est, features=Counter(), every=5, dt_min=0.5, dt_max=40.0, max_change=10.0)
+    sim.add_tuner(tuner)
+    sim.run(20, progress=False)
+    # snapshots 1, 2, 3, 4 -> running means 1, 1.5, 2, 2.5; dt follows them
+    assert [f["k"] for f in est.seen] == pytest.approx([1.0, 1.5, 2.0, 2.5])
+    assert [h["dt"] for h in tuner.history] == pytest.approx([3.0, 4.5, 6.0, 7.5])
 
 
 def test_learned_timestep_safety_net_halves_dt_and_continues():

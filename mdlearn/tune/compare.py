@@ -39,7 +39,8 @@ def timed_run(system, start, dt, duration, tuner=None, sample_interval=100.0, ta
     system's temperature (``tau`` fs), starting at ``dt`` (fs), with ``tuner`` attached if given; the radial
     density profile is sampled every ``sample_interval`` fs after ``equilibrate`` fs.
 
-    Returns a dict: ``wall`` (s), ``steps``, ``simulated`` (fs), ``rate`` (fs of simulated time per wall
+    Returns a dict: ``wall`` (s), ``cpu`` (s of this process's CPU time: on a shared machine the fairer cost of a
+    one-thread run), ``steps``, ``simulated`` (fs), ``rate`` and ``cpu_rate`` (fs of simulated time per wall or CPU
     second), ``failed`` (the :class:`~mdlearn.SimulationError` message or None), ``profile`` (a
     :class:`~mdlearn.analysis.ProfileResult`, None if too few samples), ``drift`` (relative change of the
     conserved energy from the first to the last sample, per ns), ``tuner``.
@@ -54,7 +55,7 @@ def timed_run(system, start, dt, duration, tuner=None, sample_interval=100.0, ta
     sim.add_reporter((lambda snap: energies.append((snap.time, snap.conserved_energy)), 200))
     t_end = state.time + duration
     failed = None
-    wall0 = time.perf_counter()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
     steps0 = state.step
     try:
         if equilibrate > 0:
@@ -63,7 +64,7 @@ def timed_run(system, start, dt, duration, tuner=None, sample_interval=100.0, ta
         _advance(sim, t_end)
     except SimulationError as exc:
         failed = str(exc)
-    wall = time.perf_counter() - wall0
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     simulated = state.time - (t_end - duration)
     try:
         prof = profile.result(blocks=blocks)
@@ -74,17 +75,20 @@ def timed_run(system, start, dt, duration, tuner=None, sample_interval=100.0, ta
         t, e = np.array(energies).T
         scale = abs(np.mean([meta["kT"] * state.n_atoms]))
         drift = float(np.polyfit(t, e, 1)[0] * 1e6 / scale)  # per ns, in units of N kT
-    return {"wall": wall, "steps": state.step - steps0, "simulated": simulated, "rate": simulated / wall,
+    return {"wall": wall, "cpu": cpu, "steps": state.step - steps0, "simulated": simulated, "rate": simulated / wall,
+            "cpu_rate": simulated / cpu,
             "failed": failed, "profile": prof, "drift": drift, "tuner": tuner, "final_dt": sim.integrator.dt}
 
 
 def _advance(sim, t_end, chunk=200, growth=2.0):
     """Step until the simulated time reaches ``t_end``, overshooting by less than one step although a tuner may
-    raise dt on the way (by up to a factor ``growth`` within a chunk)."""
+    raise dt on the way (by up to a factor ``growth`` within a chunk). The first step runs alone: a tuner's first
+    decision may jump further (``LearnedTimestep`` starts at the model's dt)."""
     st = sim.state
+    n = 1
     while st.time < t_end - 1e-9:
-        n = max(1, min(chunk, int((t_end - st.time) / (growth * sim.integrator.dt))))
         sim.run(n, progress=False)
+        n = max(1, min(chunk, int((t_end - st.time) / (growth * sim.integrator.dt))))
 
 
 def profile_agreement(a, b, species="counterion"):

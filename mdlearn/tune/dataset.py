@@ -17,6 +17,7 @@ import time
 
 from ..build import nanoparticle_system
 from ..build.electrolytes import AVOGADRO
+from ..campaign.runner import RESERVED
 from .features import STATE_FEATURES, SYSTEM_FEATURES, state_features, system_features
 from .labels import RATIO_LIMIT, is_acceptable, nve_segment
 
@@ -143,7 +144,7 @@ def export_csv(table, path):
     """Write the finished runs of a campaign results table (pandas) as the ladder CSV: one row per system with
     its parameters, features and rungs; ``system`` is the campaign index."""
     ok = table[table["status"] == "ok"].sort_values("index")
-    drop = {"index", "seed", "status", "wall_time", "error", "worker"}
+    drop = set(RESERVED)  # the run bookkeeping of the results table, not outputs
     columns = ["system", "seed"] + [c for c in ok.columns if c not in drop]
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)

@@ -25,6 +25,11 @@ def nanoparticle_features(system):
 class LearnedTimestep(TimestepTuner):
     """Every ``every`` steps: compute features, ask ``estimator.predict_dt(features)`` for the largest acceptable
     timestep, clamp it to ``[dt_min, dt_max]`` and to a factor ``max_change`` of the current dt, and apply it.
+    With ``start_at_prediction`` (default) the first decision applies the estimator's answer for the new system
+    at once (clamped to ``[dt_min, dt_max]`` only): the rate limit applies to the changes after it.
+    With ``average_features`` (default) the estimator sees each feature averaged over the decisions so far:
+    state features such as the largest force are single snapshots whose scatter would otherwise make the
+    predicted dt jump from one decision to the next (system features are constant, so averaging leaves them be).
 
     Safety net (``safety=True``). The tuner is also a reporter: it samples the conserved and kinetic energies
     every ``sample_every`` steps. At each decision it checks the running stability criterion of
@@ -48,11 +53,16 @@ class LearnedTimestep(TimestepTuner):
         Time units (fs in real units).
     max_change : float
         Largest factor between consecutive timesteps (growth; the safety net may halve at once).
+    start_at_prediction : bool
+        Apply the first prediction without the ``max_change`` limit (False: ramp up from the integrator's dt).
+    average_features : bool
+        Feed the estimator the running mean of each feature over the decisions (False: the current snapshot).
     sample_every : int
         Steps between energy samples for the running criterion.
     ratio_limit : float
     safety : bool
     cooldown : int
+        Decisions after a restore during which dt stays at most the halved value.
     max_retries : int
         Consecutive restores without a good decision in between before the failure is raised.
     ceiling_factor : float
@@ -71,11 +81,12 @@ class LearnedTimestep(TimestepTuner):
     >>> sim.add_tuner(tuner)
     >>> sim.run(60, progress=False)
     >>> [h["dt"] for h in tuner.history]
-    [4.0, 8.0, 10.0]
+    [10.0, 10.0, 10.0]
     """
 
     def __init__(self, estimator, features, every=200, dt_min=1.0, dt_max=64.0, max_change=1.5, sample_every=5,
-                 ratio_limit=RATIO_LIMIT, safety=True, cooldown=5, max_retries=8, ceiling_factor=0.8):
+                 ratio_limit=RATIO_LIMIT, safety=True, cooldown=1, max_retries=8, ceiling_factor=0.8,
+                 start_at_prediction=True, average_features=True):
         super().__init__(every, dt_min, dt_max, max_change)
         if not callable(getattr(estimator, "predict_dt", None)):
             raise TypeError(f"estimator {estimator!r} has no predict_dt(features) method")
@@ -94,6 +105,10 @@ class LearnedTimestep(TimestepTuner):
         self.cooldown = int(cooldown)
         self.max_retries = int(max_retries)
         self.ceiling_factor = float(ceiling_factor)
+        self.start_at_prediction = bool(start_at_prediction)
+        self._started = False
+        self.average_features = bool(average_features)
+        self._feature_sums, self._feature_count = {}, 0
         self.restores = 0
         self._good = None
         self._cap = np.inf
@@ -130,14 +145,24 @@ class LearnedTimestep(TimestepTuner):
             self._good = GoodState(sim)
             self._retries = 0
         self._conserved, self._kinetic = [], []
-        feats = self.features(sim)
+        feats = self._averaged(self.features(sim)) if self.average_features else self.features(sim)
         proposed = float(self.estimator.predict_dt(feats))
         if self._cap_left > 0:
             self._cap_left -= 1
             proposed = min(proposed, self._cap)
-        dt = self.limit(sim.integrator.dt, min(proposed, self.ceiling))
+        if not self._started and self.start_at_prediction:
+            dt = float(np.clip(min(proposed, self.ceiling), self.dt_min, self.dt_max))
+        else:
+            dt = self.limit(sim.integrator.dt, min(proposed, self.ceiling))
+        self._started = True
         sim.integrator.dt = dt
         self.record(sim, dt, proposed=proposed, ratio=ratio, **feats)
+
+    def _averaged(self, feats):
+        self._feature_count += 1
+        for k, v in feats.items():
+            self._feature_sums[k] = self._feature_sums.get(k, 0.0) + float(v)
+        return {k: v / self._feature_count for k, v in self._feature_sums.items()}
 
     def recover(self, sim, error):
         """Called by the simulation when the dynamics fail: go back to the last good state and halve dt."""

@@ -16,7 +16,8 @@ import numpy as np
 from .dataset import ladder_rows
 from .model import FEATURES, TimestepModel
 
-__all__ = ["classification_scores", "load_ladder", "split_systems"]
+__all__ = ["classification_scores", "grouped_cv_scores", "load_ladder", "split_systems"]
+CV_ALPHAS = (0.01, 0.1, 1.0, 3.0)
 
 
 def load_ladder(path):
@@ -61,8 +62,32 @@ def classification_scores(y_true, y_pred):
     }
 
 
-def _arrays(rows):
-    X = np.array([[r[f] for f in FEATURES] for r in rows])
+def grouped_cv_scores(rows, alpha, threshold=0.5, folds=5, seed=0, feature_names=FEATURES):
+    """:func:`classification_scores` of a ``folds``-fold cross-validation that keeps each system's rows in one
+    fold (scikit-learn ``GroupKFold``): the way to choose ``alpha`` from the training systems alone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> rows = [{"system": s, "k": k, "dt": dt, "acceptable": int(dt * k < 40)}
+    ...         for s, k in enumerate(rng.uniform(1, 3, 20)) for dt in (5.0, 10.0, 20.0, 40.0)]
+    >>> grouped_cv_scores(rows, alpha=0.1, feature_names=["k"])["balanced_accuracy"] > 0.8
+    True
+    """
+    from sklearn.model_selection import GroupKFold
+
+    X, dt, y = _arrays(rows, feature_names)
+    groups = np.array([r["system"] for r in rows])
+    pred = np.zeros_like(y)
+    for fit, held in GroupKFold(folds).split(X, y, groups):
+        model = TimestepModel(feature_names=feature_names, alpha=alpha, threshold=threshold, random_state=seed)
+        pred[held] = model.fit(X[fit], dt[fit], y[fit]).predict(X[held], dt[held])
+    return classification_scores(y, pred)
+
+
+def _arrays(rows, feature_names=FEATURES):
+    X = np.array([[r[f] for f in feature_names] for r in rows])
     return X, np.array([r["dt"] for r in rows]), np.array([r["acceptable"] for r in rows])
 
 
@@ -73,7 +98,11 @@ def main(argv=None):
     parser.add_argument("--metrics", default="data/np_timestep/metrics.json")
     parser.add_argument("--test-fraction", type=float, default=0.25)
     parser.add_argument("--threshold", type=float, default=0.5, help="P(acceptable) needed (default: 0.5)")
+    parser.add_argument("--alpha", type=float, default=1.0,
+                        help="L2 penalty of the perceptron (default: 1, the best of --cv on the shipped set)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cv", action="store_true", help=f"only print grouped 5-fold cross-validation scores on "
+                        f"the training systems for alpha in {CV_ALPHAS}; write nothing")
     args = parser.parse_args(argv)
 
     systems = load_ladder(args.data)
@@ -81,19 +110,25 @@ def main(argv=None):
     train_ids, test_ids = split_systems([r["system"] for r in rows], args.test_fraction, args.seed)
     train = [r for r in rows if r["system"] in set(train_ids)]
     test = [r for r in rows if r["system"] in set(test_ids)]
-    model = TimestepModel(threshold=args.threshold, random_state=args.seed).fit(*_arrays(train))
+    if args.cv:
+        cv = {alpha: grouped_cv_scores(train, alpha, args.threshold, seed=args.seed) for alpha in CV_ALPHAS}
+        for alpha, sc in cv.items():
+            print(f"alpha {alpha:5g}: grouped-CV balanced accuracy {sc['balanced_accuracy']:.3f}, recall "
+                  f"(acceptable) {sc['recall_acceptable']:.3f} on {len(train_ids)} training systems")
+        return cv
+    model = TimestepModel(threshold=args.threshold, alpha=args.alpha, random_state=args.seed).fit(*_arrays(train))
     Xt, dtt, yt = _arrays(test)
     scores = classification_scores(yt, model.predict(Xt, dtt))
     scores_train = classification_scores(_arrays(train)[2], model.predict(*_arrays(train)[:2]))
     metrics = {"test": scores, "train": scores_train, "train_systems": train_ids.tolist(),
-               "test_systems": test_ids.tolist(), "threshold": args.threshold, "seed": args.seed,
+               "test_systems": test_ids.tolist(), "threshold": args.threshold, "alpha": args.alpha, "seed": args.seed,
                "data": args.data, "features": list(FEATURES)}
     # the fixed dt a user would pick to be safe everywhere: the smallest largest-acceptable dt of the training systems
     largest = {int(s["system"]): s["largest_ok"] for s in systems}
     safe_dt = min(largest[i] for i in train_ids)
     metrics["safe_dt"] = safe_dt
     model.save(args.out, train_systems=train_ids.tolist(), test_systems=test_ids.tolist(), data=args.data,
-               threshold=args.threshold, seed=args.seed, test_scores=scores, safe_dt=safe_dt)
+               threshold=args.threshold, alpha=args.alpha, seed=args.seed, test_scores=scores, safe_dt=safe_dt)
     with open(args.metrics, "w") as fh:
         json.dump(metrics, fh, indent=1)
     print(f"{len(train_ids)} training systems ({len(train)} rows), {len(test_ids)} held-out systems "
