@@ -94,12 +94,14 @@ class DeepClustering(ClusterMixin, BaseEstimator):
 
     Parameters
     ----------
-    featurizer : {"distances", "contacts"} or callable
-        Pairwise distances of ``selection`` (nm), contact maps with ``cutoff`` (nm), or ``fn(traj) -> array``.
+    featurizer : {"distances", "contacts", "coordination", "spectrum"} or callable
+        Pairwise distances of ``selection`` (nm), contact maps with ``cutoff`` (nm), sorted smooth coordination
+        numbers or the contact-matrix spectrum with switching radius ``cutoff`` (nm; see
+        :mod:`mdlearn.analysis.featurizers`), or ``fn(traj) -> array``.
     selection : str or sequence of int
         ``"all"``, an mdtraj selection string or atom indices.
     cutoff : float
-        Contact cutoff in nm (reduced-unit mdlearn files: σ).
+        Contact cutoff, or switching radius r0 of the smooth contacts, in nm (reduced-unit mdlearn files: σ).
     sort_distances : bool
         Sort each frame's distances: invariant to swapping identical atoms (atomic clusters, liquids).
     model : {"auto", "dense", "vae"}
