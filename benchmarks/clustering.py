@@ -204,19 +204,31 @@ def states2d(args):
     levels0, starts = lj7_2d_minima()
     print("2D LJ7 minima " + ", ".join(f"{e:.4f}" for e in levels0) + " (published "
           + ", ".join(map(str, LJ7_2D_MINIMA)) + f"; largest difference {np.abs(levels0 - LJ7_2D_MINIMA).max():.3f})")
-    t0 = time.perf_counter()
-    runs = {"train": [], "test": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, start in enumerate(starts):
-            for part, seed in (("train", args.seed + 10 * i), ("test", args.seed + 10 * i + 5)):
-                runs[part].append(simulate_lj7_2d(os.path.join(tmp, f"{part}{i}.dcd"), start, args.temperature,
-                                                  args.steps, args.every, seed))
+    if args.cache and os.path.exists(args.cache):  # frames and quenched energies of an earlier run
+        saved = np.load(args.cache)
+        top = md.load_topology(args.cache[:-4] + ".pdb")
+        runs = {part: [md.Trajectory(x, top) for x in np.split(saved[part], np.cumsum(saved[f"{part}_len"])[:-1])]
+                for part in ("train", "test")}
+        energies, t_sim, t_quench = saved["energies"], float("nan"), float("nan")
+    else:
+        t0 = time.perf_counter()
+        runs = {"train": [], "test": []}
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, start in enumerate(starts):
+                for part, seed in (("train", args.seed + 10 * i), ("test", args.seed + 10 * i + 5)):
+                    runs[part].append(simulate_lj7_2d(os.path.join(tmp, f"{part}{i}.dcd"), start, args.temperature,
+                                                      args.steps, args.every, seed))
+        t_sim = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        xyz = np.concatenate([r.xyz for r in runs["train"] + runs["test"]]).astype(np.float64)
+        energies, _ = quench(xyz[:, :, :2])
+        t_quench = time.perf_counter() - t0
+        if args.cache:
+            runs["train"][0][0].save_pdb(args.cache[:-4] + ".pdb")
+            np.savez(args.cache, energies=energies, **{p: np.concatenate([r.xyz for r in runs[p]]) for p in runs},
+                     **{f"{p}_len": [r.n_frames for r in runs[p]] for p in runs})
     train, test = md.join(runs["train"]), md.join(runs["test"])
-    t_sim = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    xyz = np.concatenate([train.xyz, test.xyz]).astype(np.float64)
-    energies, _ = quench(xyz[:, :, :2])
-    t_quench = time.perf_counter() - t0
+    xyz = np.concatenate([train.xyz, test.xyz])
     labels, levels = group_minima(energies, tol=1e-3)
     counts = np.bincount(labels)
     states = np.flatnonzero(counts >= 0.005 * len(labels))  # the isomers; the rest quenched onto saddles
@@ -317,6 +329,7 @@ def main():
     p.add_argument("--features", choices=("distances", "coordination", "spectrum"), default="distances",
                    help="states2d: sorted distances, sorted coordination numbers or contact spectrum (r0 1.5 σ)")
     p.add_argument("--patience", type=int, default=50, help="states2d: early-stopping patience of the lagged AE")
+    p.add_argument("--cache", help="states2d: .npz that keeps the frames and quench energies (read when it exists)")
     p.add_argument("--frames", type=int, default=100000)
     p.add_argument("--atoms", type=int, default=100)
     p.add_argument("--epochs", type=int, help="scale: 20; states2d: 500 (time-lagged AE)")
