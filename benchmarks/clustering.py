@@ -221,7 +221,7 @@ def states2d(args):
         t_sim = time.perf_counter() - t0
         t0 = time.perf_counter()
         xyz = np.concatenate([r.xyz for r in runs["train"] + runs["test"]]).astype(np.float64)
-        energies, _ = quench(xyz[:, :, :2])
+        energies, _ = quench(xyz[:, :, :2], on_failure="nan")  # NaN: unassigned (e.g. an atom drifting off)
         t_quench = time.perf_counter() - t0
         if args.cache:
             runs["train"][0][0].save_pdb(args.cache[:-4] + ".pdb")
@@ -230,8 +230,8 @@ def states2d(args):
     train, test = md.join(runs["train"]), md.join(runs["test"])
     xyz = np.concatenate([train.xyz, test.xyz])
     labels, levels = group_minima(energies, tol=1e-3)
-    counts = np.bincount(labels)
-    states = np.flatnonzero(counts >= 0.005 * len(labels))  # the isomers; the rest quenched onto saddles
+    counts = np.bincount(labels[labels >= 0])
+    states = np.flatnonzero(counts >= 0.005 * len(labels))  # the isomers; the rest: saddles, failed quenches
     truth = np.where(np.isin(labels, states), np.searchsorted(states, labels), -1)
     y_test, scored = truth[train.n_frames:], truth[train.n_frames:] >= 0
     k = len(states)
@@ -242,8 +242,8 @@ def states2d(args):
           f"training + {test.n_frames} held-out frames; simulation {t_sim:.1f} s, quench {t_quench:.1f} s; "
           f"z rms {xyz[:, :, 2].std():.4f} σ")
     print("isomers " + ", ".join(f"{e:.4f}" for e in levels[states]) + f"; frames per isomer "
-          f"{counts[states].tolist()}, unassigned (saddle) {int((truth < 0).sum())}; isomer changes per run "
-          f"(train, held out) {changes}")
+          f"{counts[states].tolist()}, unassigned (saddle or failed quench) {int((truth < 0).sum())}; isomer "
+          f"changes per run (train, held out) {changes}")
     feat = {"distances": Distances(sort=True), "coordination": CoordinationNumbers(r0=1.5),
             "spectrum": ContactSpectrum(r0=1.5)}[args.features]
     x_train, x_test = feat(train), feat(test)
