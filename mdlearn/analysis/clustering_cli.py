@@ -13,9 +13,10 @@ def add_cluster_command(sub):
     p.add_argument("trajectory", help="trajectory file mdtraj reads (DCD, XTC, HDF5, ...)")
     p.add_argument("--top", help="topology (PDB) for DCD/XTC files")
     p.add_argument("--out", default="clusters", help="output folder (default: clusters)")
-    p.add_argument("--featurizer", choices=("distances", "contacts"), default="distances")
+    p.add_argument("--featurizer", choices=("distances", "contacts", "coordination", "spectrum"), default="distances")
     p.add_argument("--selection", default="all", help="mdtraj atom selection (default: all)")
-    p.add_argument("--cutoff", type=float, default=0.8, help="contact cutoff in nm (default: 0.8)")
+    p.add_argument("--cutoff", type=float, default=0.8,
+                   help="contact cutoff, or switching radius of coordination/spectrum, in nm (default: 0.8)")
     p.add_argument("--sort-distances", action="store_true",
                    help="sort distances per frame (identical atoms that may swap)")
     p.add_argument("--model", choices=("auto", "dense", "vae"), default="auto")

@@ -32,11 +32,14 @@ def lj_cluster(positions, epsilon=1.0, sigma=1.0):
     return energy, forces
 
 
-def quench(frames, energy_forces=lj_cluster, gtol=1e-6, maxiter=5000):
-    """Minimise each frame (``(n_frames, N, 3)``) with L-BFGS on ``energy_forces(x) -> (energy, forces)``.
+def quench(frames, energy_forces=lj_cluster, gtol=1e-6, maxiter=5000, on_failure="raise"):
+    """Minimise each frame (``(n_frames, N, 3)``, or ``(n_frames, N, 2)`` for a planar system) with L-BFGS on
+    ``energy_forces(x) -> (energy, forces)``.
 
     Returns ``(energies (n_frames,), minima (n_frames, N, 3))``. A minimisation that does not converge
-    raises ``RuntimeError`` naming the frame.
+    raises ``RuntimeError`` naming the frame (``on_failure="raise"``), or gives that frame a NaN energy and
+    minimum (``on_failure="nan"``; e.g. an atom drifting away from a hot cluster, whose flat tail can exhaust
+    the evaluations).
 
     Examples
     --------
@@ -46,6 +49,8 @@ def quench(frames, energy_forces=lj_cluster, gtol=1e-6, maxiter=5000):
     >>> round(float(e[0]), 6)   # equilateral triangle at r = 2^(1/6): three bonds of -1
     -3.0
     """
+    if on_failure not in ("raise", "nan"):
+        raise ValueError(f"on_failure must be 'raise' or 'nan', got {on_failure!r}")
     frames = np.asarray(frames, dtype=np.float64)
     energies = np.empty(len(frames))
     minima = np.empty_like(frames)
@@ -61,7 +66,10 @@ def quench(frames, energy_forces=lj_cluster, gtol=1e-6, maxiter=5000):
             res = minimize(fun, x.ravel(), jac=True, method="L-BFGS-B",
                            options={"gtol": gtol, "ftol": 1e-15, "maxiter": maxiter, "maxcor": 30})
         if not res.success and np.abs(res.jac).max() > 100 * gtol:
-            raise RuntimeError(f"quench of frame {k} did not converge: {res.message}")
+            if on_failure == "raise":
+                raise RuntimeError(f"quench of frame {k} did not converge: {res.message}")
+            energies[k], minima[k] = np.nan, np.nan
+            continue
         energies[k] = res.fun
         minima[k] = res.x.reshape(shape)
     return energies, minima
@@ -69,7 +77,7 @@ def quench(frames, energy_forces=lj_cluster, gtol=1e-6, maxiter=5000):
 
 def group_minima(energies, tol=1e-3):
     """Labels ``0, 1, …`` of minima grouped by energy (sorted, a new group where the gap exceeds ``tol``),
-    and the mean energy of each group, lowest first.
+    and the mean energy of each group, lowest first. NaN energies (failed quenches) get label -1.
 
     Examples
     --------
@@ -78,10 +86,11 @@ def group_minima(energies, tol=1e-3):
     ([0, 1, 0], [-16.505, -15.935])
     """
     e = np.asarray(energies, dtype=np.float64)
-    order = np.argsort(e, kind="stable")
+    ok = np.flatnonzero(~np.isnan(e))
+    order = ok[np.argsort(e[ok], kind="stable")]
     new = np.r_[True, np.diff(e[order]) > tol]
     group = np.cumsum(new) - 1
-    labels = np.empty(len(e), dtype=np.int64)
+    labels = np.full(len(e), -1, dtype=np.int64)
     labels[order] = group
-    levels = np.array([e[labels == g].mean() for g in range(group[-1] + 1)]) if len(e) else np.empty(0)
+    levels = np.array([e[labels == g].mean() for g in range(group[-1] + 1)]) if len(ok) else np.empty(0)
     return labels, levels
