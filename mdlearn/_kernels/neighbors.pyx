@@ -143,20 +143,6 @@ cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, unsign
                 xi1 = xs[3 * s + 1] - seg_shift[g][1]
                 xi2 = xs[3 * s + 2] - seg_shift[g][2]
                 t0 = s + 1 if seg_later[g] else seg_lo[g]
-                if count + seg_hi[g] - t0 <= cap:
-                    # room for every candidate: write each one and advance past those in range, without a
-                    # branch (about half of the candidates are out of range, in no predictable order)
-                    for t in range(t0, seg_hi[g]):
-                        d = xi0 - xs[3 * t]
-                        r2 = d * d
-                        d = xi1 - xs[3 * t + 1]
-                        r2 += d * d
-                        d = xi2 - xs[3 * t + 2]
-                        r2 += d * d
-                        nbr[count] = rows[t]
-                        codes[count] = seg_code[g]
-                        count += r2 < rlist2
-                    continue
                 for t in range(t0, seg_hi[g]):
                     d = xi0 - xs[3 * t]
                     r2 = d * d
@@ -164,11 +150,13 @@ cdef Py_ssize_t _column_pass(const double* xs, const int* rows, int* nbr, unsign
                     r2 += d * d
                     d = xi2 - xs[3 * t + 2]
                     r2 += d * d
-                    if r2 < rlist2:
-                        if count < cap:
-                            nbr[count] = rows[t]
-                            codes[count] = seg_code[g]
-                        count += 1
+                    # write every candidate and advance past those in range: no branch on the distance
+                    # (about half of the candidates are out of range, in no predictable order); the
+                    # room check only fails when the list overflows
+                    if count < cap:
+                        nbr[count] = rows[t]
+                        codes[count] = seg_code[g]
+                    count += r2 < rlist2
     return count
 
 
