@@ -1,4 +1,5 @@
 """How many OpenMP threads the kernels use."""
+import functools
 import os
 
 from ._kernels.neighbors import openmp_enabled
@@ -8,7 +9,8 @@ __all__ = ["elementwise_threads", "get_num_threads", "set_num_threads"]
 _threads = None
 
 
-def _default():
+@functools.cache
+def _default():  # read once, as OpenMP does: kernels ask for the thread count several times per step
     env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
@@ -16,8 +18,8 @@ def _default():
 
 
 def get_num_threads():
-    """Threads the kernels use: ``set_num_threads``, else ``OMP_NUM_THREADS``, else the usable cores
-    (always 1 when the kernels were built without OpenMP)."""
+    """Threads the kernels use: ``set_num_threads``, else ``OMP_NUM_THREADS`` (as it was at the first call),
+    else the usable cores (always 1 when the kernels were built without OpenMP)."""
     if not openmp_enabled():
         return 1
     return _threads if _threads is not None else _default()

@@ -16,18 +16,30 @@ __all__ = ["TimeSampler", "profile_agreement", "timed_run"]
 class TimeSampler:
     """A reporter that hands the state to ``profile.sample`` every ``interval`` of simulated time (time
     units), whatever the timestep: the next report is scheduled from the current dt, so samples stay evenly
-    spaced in time when a tuner changes dt (to within one step)."""
+    spaced in time when a tuner changes dt (to within half a step), one per interval.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> sampler = TimeSampler(profile=None, interval=100.0)
+    >>> sim = SimpleNamespace(state=SimpleNamespace(time=0.0), integrator=SimpleNamespace(dt=30.0))
+    >>> sampler.describe_next_report(sim)      # 3 steps of 30 land at 90, the nearest to 100
+    (3, ())
+    >>> sim.state.time = 90.0                  # sampled there: the next target is 200, not 100 again
+    >>> sampler.describe_next_report(sim)
+    (4, ())
+    """
 
     def __init__(self, profile, interval):
         self.profile = profile
         self.interval = float(interval)
-        self._next = None
 
     def describe_next_report(self, sim):
-        t = sim.state.time
-        if self._next is None or self._next <= t:
-            self._next = (np.floor(t / self.interval) + 1) * self.interval
-        return max(1, int(round((self._next - t) / sim.integrator.dt))), ()
+        t, dt = sim.state.time, sim.integrator.dt
+        # the first multiple of the interval beyond half a step from now: a sample that landed up to half a
+        # step short of its target stands for that target
+        target = (np.floor((t + 0.5 * dt) / self.interval) + 1) * self.interval
+        return max(1, int(round((target - t) / dt))), ()
 
     def report(self, sim, snapshot):
         self.profile.sample(snapshot.state)
