@@ -109,3 +109,18 @@ def test_vampnet_bad_input_is_named():
         DeepClustering(featurizer=_coordinates, model="tica").fit(traj)
     with pytest.raises(ValueError, match="not shorter than the trajectory"):
         DeepClustering(featurizer=_coordinates, model="vampnet", lag=60, n_clusters=2).fit(traj)
+
+
+def test_vampnet_from_the_command_line(tmp_path, capsys):
+    from mdlearn.cli import main
+
+    traj, _ = _four_wells(300, seed=4)
+    traj.save_dcd(str(tmp_path / "t.dcd"))
+    traj[0].save_pdb(str(tmp_path / "t.pdb"))
+    args = ["analyze", "cluster", str(tmp_path / "t.dcd"), "--top", str(tmp_path / "t.pdb"), "--out",
+            str(tmp_path / "out"), "--model", "vampnet", "--n-clusters", "2", "--epochs", "2"]
+    assert main(args) == 1
+    assert "lag must be a positive integer" in capsys.readouterr().err
+    assert main([*args, "--lag", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "model vampnet, latent dimension 1" in out and "clustering kmeans: 2 clusters" in out
