@@ -594,8 +594,13 @@ class DeepClustering(ClusterMixin, BaseEstimator):
             f"DeepClustering: {self.n_frames_} frames, featurizer {self.featurizer_!r}, "
             f"{self.n_features_} features per frame",
             f"model {self.kind_}, latent dimension {self._latent_dim()}, {len(h['train'])} epochs "
-            f"(best {h['best_epoch'] + 1}: train loss {h['train'][h['best_epoch']]:.4g}, "
-            f"validation loss {h['validation'][h['best_epoch']]:.4g})",
+            + (f"(entry 0 is the linear VAMP start; best {h['best_epoch']}: VAMP-2 score train "
+               f"{-h['train'][h['best_epoch']]:.4g}, validation {-h['validation'][h['best_epoch']]:.4g}, at the "
+               f"start {-h['validation'][0]:.4g}; singular values "
+               + ", ".join(f"{v:.3f}" for v in self.vamp_singular_values_) + ")"
+               if self.kind_ == "vampnet" else
+               f"(best {h['best_epoch'] + 1}: train loss {h['train'][h['best_epoch']]:.4g}, "
+               f"validation loss {h['validation'][h['best_epoch']]:.4g})"),
             f"clustering {self._clustering()}: {self.n_clusters_} clusters"
             + (f" chosen by {self.criterion} over k = {min(self.selection_scores_)}..{max(self.selection_scores_)}"
                if self.selection_scores_ else ""),
