@@ -132,7 +132,7 @@ def states(args):
                             n_clusters=k, random_state=seed).fit(train)
         results.setdefault("DeepClustering (AE + GMM)", []).append(adjusted_rand_score(y_test, dc.predict(test)))
         tae = DeepClustering(sort_distances=True, latent_dim=args.dim, hidden=(32,), epochs=100, patience=10,
-                             n_clusters=k, lag=args.lag, random_state=seed).fit(train)
+                             n_clusters=k, lag=args.lag, clustering="gmm", random_state=seed).fit(train)
         results.setdefault(f"DeepClustering, time-lagged AE (lag {args.lag})", []).append(
             adjusted_rand_score(y_test, tae.predict(test)))
         tkm = DeepClustering(sort_distances=True, latent_dim=args.dim, hidden=(32,), epochs=500, patience=50,
@@ -199,8 +199,9 @@ def simulate_lj7_2d(path, start, temperature, steps, every, seed):
     return md.load(path, top=os.path.splitext(path)[0] + ".pdb")
 
 
-def states2d(args):
-    """Planar LJ7 where isomers interconvert inside every run; four runs train, four others are held out."""
+def lj7_2d_data(args):
+    """Frames (per run) and quenched energies of the states2d runs: simulated and quenched, or read from
+    ``args.cache`` when that file exists (and written there when it does not)."""
     levels0, starts = lj7_2d_minima()
     print("2D LJ7 minima " + ", ".join(f"{e:.4f}" for e in levels0) + " (published "
           + ", ".join(map(str, LJ7_2D_MINIMA)) + f"; largest difference {np.abs(levels0 - LJ7_2D_MINIMA).max():.3f})")
@@ -227,6 +228,12 @@ def states2d(args):
             runs["train"][0][0].save_pdb(args.cache[:-4] + ".pdb")
             np.savez(args.cache, energies=energies, **{p: np.concatenate([r.xyz for r in runs[p]]) for p in runs},
                      **{f"{p}_len": [r.n_frames for r in runs[p]] for p in runs})
+    return runs, energies, t_sim, t_quench
+
+
+def states2d(args):
+    """Planar LJ7 where isomers interconvert inside every run; four runs train, four others are held out."""
+    runs, energies, t_sim, t_quench = lj7_2d_data(args)
     train, test = md.join(runs["train"]), md.join(runs["test"])
     xyz = np.concatenate([train.xyz, test.xyz])
     labels, levels = group_minima(energies, tol=1e-3)
@@ -253,27 +260,50 @@ def states2d(args):
         return adjusted_rand_score(y_test[scored], pred[scored])
 
     common = dict(featurizer=feat, latent_dim=args.dim, hidden=(32,), n_clusters=k)
+    methods = set(args.methods.split(","))
     results = {}
     for seed in range(args.seeds):
-        dc = DeepClustering(epochs=100, patience=10, random_state=seed, **common).fit(train)
-        results.setdefault("DeepClustering, AE + GMM (100 epochs)", []).append(ari(dc.predict(test)))
-        tae = DeepClustering(epochs=args.epochs, patience=args.patience, lag=args.lag, clustering="kmeans",
-                             random_state=seed, **common).fit(train)
-        results.setdefault(f"DeepClustering, time-lagged AE (lag {args.lag}) + k-means ({args.epochs} epochs)",
-                           []).append(ari(tae.predict(test)))
-        for dim in sorted({args.dim, 2, 3}):
+        if "vampnet" in methods:  # latent dimension k - 1 (the default for model="vampnet"), k-means
+            t0 = time.perf_counter()
+            vn = DeepClustering(featurizer=feat, model="vampnet", lag=args.vamp_lag, hidden=(32,), epochs=300,
+                                patience=30, batch_size=1024, n_clusters=k, random_state=seed).fit(train)
+            name = f"DeepClustering, VAMPnet (lag {args.vamp_lag}, dim k-1 = {k - 1}) + k-means"
+            results.setdefault(name, []).append(ari(vn.predict(test)))
+            h = vn.history_
+            print(f"  {name}, network seed {seed}: ARI {results[name][-1]:.3f}; validation VAMP-2 start "
+                  f"{-h['validation'][0]:.3f}, best {-h['validation'][h['best_epoch']]:.3f} (epoch "
+                  f"{h['best_epoch']}); fit {time.perf_counter() - t0:.1f} s", flush=True)
+        if "vampstart" in methods:  # ablation: the VAMPnet's starting point (linear VAMP, no training)
+            v0 = DeepClustering(featurizer=feat, model="vampnet", lag=args.vamp_lag, hidden=(32,), epochs=1,
+                                learning_rate=0.0, n_clusters=k, random_state=seed).fit(train)
+            results.setdefault(f"  its start: linear VAMP (lag {args.vamp_lag}, dim {k - 1}) + k-means, no training",
+                               []).append(ari(v0.predict(test)))
+        if "ae" in methods:
+            dc = DeepClustering(epochs=100, patience=10, clustering="gmm", random_state=seed, **common).fit(train)
+            results.setdefault("DeepClustering, AE + GMM (100 epochs)", []).append(ari(dc.predict(test)))
+        if "tae" in methods:
+            tae = DeepClustering(epochs=args.epochs, patience=args.patience, lag=args.lag, clustering="kmeans",
+                                 random_state=seed, **common).fit(train)
+            results.setdefault(f"DeepClustering, time-lagged AE (lag {args.lag}) + k-means ({args.epochs} epochs)",
+                               []).append(ari(tae.predict(test)))
+        if "baselines" not in methods:
+            continue
+        for dim in sorted({args.dim, 2, 3, k - 1}):  # k - 1: the VAMPnet's latent dimension
             results.setdefault(f"PCA ({dim}) + k-means", []).append(ari(pca_kmeans(x_train, x_test, k, seed, dim)))
-            for lag in sorted({args.lag, 2, 10}):
+            for lag in sorted({args.lag, 2, 10, args.vamp_lag}):
                 results.setdefault(f"tICA ({dim}, lag {lag}) + k-means", []).append(
                     ari(tica_kmeans(per_run, x_test, k, lag, seed, dim)))
-    sil = DeepClustering(epochs=args.epochs, patience=args.patience, lag=args.lag, clustering="kmeans",
-                         criterion="silhouette", random_state=0, **{**common, "n_clusters": None}).fit(train)
-    bic = DeepClustering(epochs=100, patience=10, random_state=0, **{**common, "n_clusters": None}).fit(train)
     print(f"features {feat!r}, k = {k} for every method; held-out ARI over seeds 0..{args.seeds - 1}:")
     for name, v in results.items():
         print(f"  {name:66s} mean {np.mean(v):.3f}  min {np.min(v):.3f}  max {np.max(v):.3f}")
-    print(f"  k chosen by DeepClustering: silhouette (time-lagged AE + k-means) k = {sil.n_clusters_}, ARI "
-          f"{ari(sil.predict(test)):.3f}; BIC (AE + GMM) k = {bic.n_clusters_}, ARI {ari(bic.predict(test)):.3f}")
+    if "k" in methods:
+        sil = DeepClustering(epochs=args.epochs, patience=args.patience, lag=args.lag, clustering="kmeans",
+                             criterion="silhouette", random_state=0, **{**common, "n_clusters": None}).fit(train)
+        bic = DeepClustering(epochs=100, patience=10, clustering="gmm", random_state=0,
+                             **{**common, "n_clusters": None}).fit(train)
+        print(f"  k chosen by DeepClustering: silhouette (time-lagged AE + k-means) k = {sil.n_clusters_}, ARI "
+              f"{ari(sil.predict(test)):.3f}; BIC (AE + GMM) k = {bic.n_clusters_}, ARI "
+              f"{ari(bic.predict(test)):.3f}")
     ok = truth[:train.n_frames] >= 0
     print(f"  supervised reference (random forest on the training frames' labels): ARI "
           f"{supervised_ceiling(x_train[ok], truth[:train.n_frames][ok], x_test[scored], y_test[scored]):.3f}")
@@ -329,11 +359,19 @@ def main():
     p.add_argument("--features", choices=("distances", "coordination", "spectrum"), default="distances",
                    help="states2d: sorted distances, sorted coordination numbers or contact spectrum (r0 1.5 σ)")
     p.add_argument("--patience", type=int, default=50, help="states2d: early-stopping patience of the lagged AE")
+    p.add_argument("--methods", default="vampnet,vampstart,baselines",
+                   help="states2d: comma-separated subset of vampnet (VAMPnet + k-means), vampstart (its starting "
+                   "point: linear VAMP + k-means, no training), ae (AE + GMM), tae "
+                   "(time-lagged AE + k-means), baselines (PCA / tICA grids), k (k chosen by silhouette and BIC)")
+    p.add_argument("--vamp-lag", type=int, default=10, help="states2d: VAMPnet lag in frames")
     p.add_argument("--cache", help="states2d: .npz that keeps the frames and quench energies (read when it exists)")
     p.add_argument("--frames", type=int, default=100000)
     p.add_argument("--atoms", type=int, default=100)
     p.add_argument("--epochs", type=int, help="scale: 20; states2d: 500 (time-lagged AE)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1,
+                   help="data seed s; states2d: training runs use seeds s, s+10, s+20, s+30 and held-out runs s+5, "
+                   "..., s+35, so data seeds s and t share runs when s = t mod 5 and |s - t| <= 35 (e.g. data seed 6 "
+                   "holds 7 of the 8 runs of data seed 1, with training and held-out roles swapped)")
     args = p.parse_args()
     two = args.what == "states2d"
     for key, default in (("temperature", 0.17 if two else 0.13), ("steps", 150000 if two else 3000),

@@ -19,11 +19,14 @@ def add_cluster_command(sub):
                    help="contact cutoff, or switching radius of coordination/spectrum, in nm (default: 0.8)")
     p.add_argument("--sort-distances", action="store_true",
                    help="sort distances per frame (identical atoms that may swap)")
-    p.add_argument("--model", choices=("auto", "dense", "vae"), default="auto")
-    p.add_argument("--latent-dim", type=int, default=3)
+    p.add_argument("--model", choices=("auto", "dense", "vae", "vampnet"), default="auto",
+                   help="vampnet: a network trained on the VAMP-2 score of frame pairs --lag apart (needs --lag)")
+    p.add_argument("--latent-dim", type=int, help="default: n-clusters - 1 for vampnet with --n-clusters, else 3")
     p.add_argument("--epochs", type=int, default=50)
-    p.add_argument("--lag", type=int, default=0, help="frames: > 0 trains a time-lagged autoencoder (default: 0)")
-    p.add_argument("--clustering", choices=("gmm", "kmeans", "dbscan"), default="gmm")
+    p.add_argument("--lag", type=int, default=0, help="frames: > 0 trains a time-lagged autoencoder, or the lag of "
+                   "the VAMPnet's frame pairs (default: 0)")
+    p.add_argument("--clustering", choices=("auto", "gmm", "kmeans", "dbscan"), default="auto",
+                   help="auto: k-means for vampnet or --lag > 0 (unless k is chosen by BIC), else gmm")
     p.add_argument("--n-clusters", type=int, help="number of clusters (default: chosen by --criterion)")
     p.add_argument("--max-clusters", type=int, default=8)
     p.add_argument("--criterion", choices=("bic", "silhouette"), default="bic")
