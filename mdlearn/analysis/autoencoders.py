@@ -16,6 +16,15 @@ from torch.nn import functional as F
 __all__ = ["ContactMapVAE", "DenseAutoencoder", "encode", "train_autoencoder"]
 
 
+def elu_layers(sizes):
+    """``Linear + ELU`` between each pair of consecutive widths in ``sizes`` (a list of layers for
+    ``nn.Sequential``; empty for a single width)."""
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(a, b), nn.ELU()]
+    return layers
+
+
 class DenseAutoencoder(nn.Module):
     """``n_features → hidden… → latent_dim → …hidden → n_features`` with ELU activations.
 
@@ -30,16 +39,9 @@ class DenseAutoencoder(nn.Module):
     def __init__(self, n_features, latent_dim=3, hidden=(128, 32)):
         super().__init__()
         sizes = [int(n_features), *map(int, hidden)]
-        enc, dec = [], []
-        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
-            enc += [nn.Linear(a, b), nn.ELU()]
-        enc.append(nn.Linear(sizes[-1], latent_dim))
+        self.encoder = nn.Sequential(*elu_layers(sizes), nn.Linear(sizes[-1], latent_dim))
         back = [latent_dim, *sizes[::-1]]
-        for a, b in zip(back[:-2], back[1:-1], strict=True):
-            dec += [nn.Linear(a, b), nn.ELU()]
-        dec.append(nn.Linear(back[-2], back[-1]))
-        self.encoder = nn.Sequential(*enc)
-        self.decoder = nn.Sequential(*dec)
+        self.decoder = nn.Sequential(*elu_layers(back[:-1]), nn.Linear(back[-2], back[-1]))
 
     def encode(self, x):
         return self.encoder(x)

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .autoencoders import elu_layers
+
 __all__ = ["VAMPNet", "linear_vamp", "train_vampnet", "vamp2_score"]
 
 
@@ -106,9 +108,7 @@ class VAMPNet(nn.Module):
     def __init__(self, n_features, n_out=2, hidden=(64, 32)):
         super().__init__()
         sizes = [int(n_features), *map(int, hidden)]
-        layers = []
-        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
-            layers += [nn.Linear(a, b), nn.ELU()]
+        layers = elu_layers(sizes)  # before the last layer: the order of random initialisation is the seed's
         last = nn.Linear(sizes[-1], int(n_out))
         nn.init.zeros_(last.weight)
         nn.init.zeros_(last.bias)
@@ -171,6 +171,7 @@ def train_vampnet(model, x0, x1, epochs=50, batch_size=1024, learning_rate=1e-3,
     val_mask = np.isin(blocks, rng.permutation(n_blocks)[:n_val])
     if n_val and (val_mask.sum() < 2 * x0.shape[1] or (~val_mask).sum() < 2 * x0.shape[1]):
         val_mask[:] = False
+
     def rows(a, mask):
         return torch.from_numpy(np.ascontiguousarray(a[mask]))
 
