@@ -15,13 +15,15 @@
    from each minimum, different seeds); frames quenched in 2D and grouped by energy as above. Methods on the
    same features and k: DeepClustering (AE + GMM as in ``states``; time-lagged AE + k-means), PCA + k-means,
    tICA + k-means (baselines also on a small grid of dimension and lag).
-3. ``scale``: 100,000 frames of a 100-atom system (synthetic: four quenched 100-atom LJ clusters, switching
-   as a Markov chain, plus thermal noise), all 4950 pairwise distances, DeepClustering end to end (featurize,
-   train on 20,000 frames, encode all, GMM with k chosen by BIC over 1..8, LOF, medoids). Wall time per stage.
+3. ``scale``: 100,000 frames of a 100-atom system from an mdlearn run (an LJ100 cluster, Langevin at T* = 0.3 in a
+   big periodic box, a frame every 10 steps to DCD through TrajectoryReporter), then, from the file (DCD + PDB),
+   all 4950 pairwise distances and DeepClustering end to end: the dense AE (train on 20,000 frames, encode all,
+   GMM with k chosen by BIC over 1..8, LOF, medoids) and a VAMPnet (lag 10, k-means with k = 4). Wall time per
+   stage; no ground truth (the target is time).
 
     python benchmarks/clustering.py states [--steps 3000 --every 10 --temperature 0.13]
     python benchmarks/clustering.py states2d [--temperature 0.17 --steps 150000 --every 100]
-    python benchmarks/clustering.py scale  [--frames 100000 --atoms 100]
+    python benchmarks/clustering.py scale  [--frames 100000 --atoms 100 --dir DIR --models dense,vampnet]
 """
 import argparse
 import os
@@ -310,46 +312,60 @@ def states2d(args):
 
 
 def scale(args):
+    """Simulate an LJ100 cluster with mdlearn (frames to DCD), then time DeepClustering on the file."""
+    import torch
+
+    n, every = args.atoms, args.every
     rng = np.random.default_rng(args.seed)
-    n = args.atoms
-    templates = []
-    for _ in range(4):  # four distinct local minima of an n-atom LJ cluster
-        x = rng.uniform(0, (n / 0.8) ** (1 / 3), size=(n, 3))
-        templates.append(quench(x[None], maxiter=20000)[1][0])
-    # a Markov chain over the four templates (stay with probability 0.999), thermal noise of 0.05 σ
-    state = np.zeros(args.frames, dtype=np.int64)
-    switches = rng.random(args.frames) < 1e-3
-    jumps = rng.integers(1, 4, args.frames)
-    for t in range(1, args.frames):
-        state[t] = (state[t - 1] + jumps[t]) % 4 if switches[t] else state[t - 1]
-    top = md.Topology()
-    ch = top.add_chain()
-    for _ in range(n):
-        top.add_atom("Ar", md.element.argon, top.add_residue("AR", ch))
-    xyz = np.empty((args.frames, n, 3), np.float32)
-    for s in range(0, args.frames, 10000):
-        e = min(s + 10000, args.frames)
-        xyz[s:e] = np.stack(templates)[state[s:e]] + 0.05 * rng.normal(size=(e - s, n, 3))
-    traj = md.Trajectory(xyz, top)
-    print(f"scale: {args.frames} frames x {n} atoms ({n * (n - 1) // 2} distances per frame), "
-          f"torch threads {__import__('torch').get_num_threads()}")
-    dc = DeepClustering(latent_dim=3, epochs=args.epochs, patience=3, max_train_frames=20000, random_state=0)
+    start = quench(rng.uniform(0, (n / 0.8) ** (1 / 3), size=(1, n, 3)), maxiter=20000)[1][0]
+    out = args.dir or tempfile.mkdtemp(prefix="mdl-scale-")
+    os.makedirs(out, exist_ok=True)
+    path, top = os.path.join(out, "traj.dcd"), os.path.join(out, "traj.pdb")
+    box = 40.0
+    st = mdl.State(start - start.mean(axis=0) + box / 2, box=[box] * 3, units="lj")
+    st.set_temperature(args.temperature, seed=args.seed)
+    sim = mdl.Simulation(st, mdl.ForceField([mdl.LennardJones(cutoff=4.0)]),
+                         mdl.Langevin(dt=0.005, temperature=args.temperature, friction=1.0, seed=args.seed + 1))
+    sim.add_reporter(mdl.TrajectoryReporter(path, every=every, unwrap=True))
     t0 = time.perf_counter()
-    feat, x = dc._features(traj)
+    sim.run(args.frames * every, progress=False)
+    sim.close()
+    t_sim = time.perf_counter() - t0
+    print(f"scale: LJ{n} cluster, T* = {args.temperature}, Langevin dt 0.005, {args.frames * every} steps, a frame "
+          f"every {every} steps -> {path}: {t_sim:.1f} s ({t_sim / (args.frames * every) * 1e6:.1f} us/step)")
+    traj = md.load(path, top=top)
+    r = np.linalg.norm(traj.xyz - traj.xyz.mean(axis=1, keepdims=True), axis=2).max(axis=1)
+    e = quench(traj.xyz[::max(1, traj.n_frames // 10)].astype(np.float64), on_failure="nan")[0]
+    print(f"  {traj.n_frames} frames; largest atom distance from the centre {r.max():.2f} σ (bound); quench "
+          f"energies of 10 frames spread over the run: {np.round(e, 2).tolist()}")
+    del traj, r
+    print(f"  {n * (n - 1) // 2} distances per frame; torch threads {torch.get_num_threads()}; no ground truth "
+          "(the target is time)")
+    t0 = time.perf_counter()
+    x = Distances()(md.load(path, top=top))
     t_feat = time.perf_counter() - t0
+    print(f"  load + featurize alone: {t_feat:.1f} s ({x.nbytes / 1e9:.1f} GB float32)")
     del x
-    t0 = time.perf_counter()
-    dc.fit(traj)
-    t_fit = time.perf_counter() - t0
-    print(f"  featurize alone {t_feat:.1f} s; fit end to end (featurize, train {len(dc.history_['train'])} epochs "
-          f"on 20,000 frames, encode, GMM k by BIC 1..8, LOF, medoids) {t_fit:.1f} s; "
-          f"k = {dc.n_clusters_}, ARI vs the generating states {adjusted_rand_score(state, dc.labels_):.3f}")
+    common = dict(epochs=args.epochs, patience=3, max_train_frames=20000, top=top, random_state=0)
+    models = {"dense": dict(latent_dim=3),
+              "vampnet": dict(model="vampnet", lag=args.lag, n_clusters=args.vamp_clusters)}
+    for name in args.models.split(","):
+        dc = DeepClustering(**common, **models[name])
+        t0 = time.perf_counter()
+        dc.fit(path)
+        t_fit = time.perf_counter() - t0
+        print(f"  {name}: fit end to end from the file {t_fit:.1f} s (load, featurize, train "
+              f"{len(dc.history_['train']) - (name == 'vampnet')} epochs on 20,000 frames, encode all, "
+              f"{'GMM k by BIC 1..8' if dc.n_clusters is None else f'{dc._clustering()} k = {dc.n_clusters}'}, LOF, "
+              f"medoids); k = {dc.n_clusters_}, populations {dc.populations_.tolist()}")
+        del dc
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("what", choices=("states", "states2d", "scale"))
-    p.add_argument("--temperature", type=float, help="T* (default: 0.13 for states, 0.17 for states2d)")
+    p.add_argument("--temperature", type=float, help="T* (default: 0.13 for states, 0.17 for states2d, 0.3 for "
+                   "scale)")
     p.add_argument("--steps", type=int, help="steps per run (default: 3000 for states, 150000 for states2d)")
     p.add_argument("--every", type=int, help="steps between frames (default: 10 for states, 100 for states2d)")
     p.add_argument("--lag", type=int, help="tICA and time-lagged autoencoder lag in frames (default: 10; 2 for "
@@ -367,6 +383,9 @@ def main():
     p.add_argument("--cache", help="states2d: .npz that keeps the frames and quench energies (read when it exists)")
     p.add_argument("--frames", type=int, default=100000)
     p.add_argument("--atoms", type=int, default=100)
+    p.add_argument("--dir", help="scale: folder for traj.dcd + traj.pdb, kept (default: a new temporary folder)")
+    p.add_argument("--models", default="dense,vampnet", help="scale: comma-separated subset of dense, vampnet")
+    p.add_argument("--vamp-clusters", type=int, default=4, help="scale: k for the VAMPnet (latent dim k - 1)")
     p.add_argument("--epochs", type=int, help="scale: 20; states2d: 500 (time-lagged AE)")
     p.add_argument("--seed", type=int, default=1,
                    help="data seed s; states2d: training runs use seeds s, s+10, s+20, s+30 and held-out runs s+5, "
@@ -374,7 +393,8 @@ def main():
                    "holds 7 of the 8 runs of data seed 1, with training and held-out roles swapped)")
     args = p.parse_args()
     two = args.what == "states2d"
-    for key, default in (("temperature", 0.17 if two else 0.13), ("steps", 150000 if two else 3000),
+    temperature = {"states": 0.13, "states2d": 0.17, "scale": 0.3}[args.what]
+    for key, default in (("temperature", temperature), ("steps", 150000 if two else 3000),
                          ("every", 100 if two else 10), ("lag", 2 if two else 10), ("dim", 2 if two else 3),
                          ("epochs", 500 if two else 20)):
         if getattr(args, key) is None:
