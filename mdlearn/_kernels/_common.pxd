@@ -1,5 +1,6 @@
 # cython: language_level=3
-"""Pieces every pair kernel shares: adding one pair's force and virial, and summing per-thread buffers.
+"""Pieces every pair kernel shares: adding one pair's force and virial, summing per-thread buffers, and the
+longest neighbor-list row (the size of a thread's gather buffer).
 
 Thread layout of the pair kernels: thread 0 adds straight into ``f``, thread t > 0 into its own (N, 3)
 buffer ``scratch + (t - 1) * 3N``; each thread's virial goes to ``vscratch + 8 t`` (rows padded against
@@ -33,6 +34,16 @@ cdef inline void add_pair(Py_ssize_t j, double dx, double dy, double dz, double 
         vir[3] += dx * dy * fpair
         vir[4] += dx * dz * fpair
         vir[5] += dy * dz * fpair
+
+
+cdef inline long longest_row(const long* start, Py_ssize_t n) noexcept nogil:
+    """The most neighbors of any of the ``n`` rows whose slices of the list begin at ``start`` (n + 1)."""
+    cdef long longest = 0
+    cdef Py_ssize_t i
+    for i in range(n):
+        if start[i + 1] - start[i] > longest:
+            longest = start[i + 1] - start[i]
+    return longest
 
 
 cdef inline void reduce_threads(double* f, const double* scratch, const double* vscratch, double* vir,

@@ -11,7 +11,7 @@ thread in the first pass, and every atom writing only its own force row in the s
 """
 from cython.parallel cimport prange, threadid
 
-from mdlearn._kernels._common cimport add_pair, image_shifts, reduce_threads
+from mdlearn._kernels._common cimport add_pair, image_shifts, longest_row, reduce_threads
 from libc.math cimport cos, sin, sqrt
 
 import numpy as np
@@ -115,10 +115,7 @@ def ewald_real(const double[:, ::1] x, const double[::1] q, const double[::1] bo
     cdef double* pvs = &vscratch[0, 0]
     cdef Py_ssize_t stride = 3 * scratch.shape[1]
     cdef double* mine
-    cdef long longest = 0
-    for i in range(n):
-        if start[i + 1] - start[i] > longest:
-            longest = start[i + 1] - start[i]
+    cdef long longest = longest_row(ps, n)
     cdef double[:, ::1] rowbuf = np.empty((nthreads, 5 * (longest + 1)))
     cdef int[:, ::1] jrowbuf = np.empty((nthreads, longest + 1), dtype=np.intc)
     if nthreads == 1:

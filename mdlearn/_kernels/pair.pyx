@@ -9,7 +9,7 @@ from cython.parallel cimport prange, threadid
 
 import numpy as np
 
-from mdlearn._kernels._common cimport add_pair, image_shifts, reduce_threads
+from mdlearn._kernels._common cimport add_pair, image_shifts, longest_row, reduce_threads
 
 # Columns of the per-type-pair parameter table.
 cdef enum:
@@ -104,10 +104,7 @@ def lennard_jones(const double[:, ::1] x, const double[::1] box, const int[::1] 
     cdef double* pvs = &vscratch[0, 0]
     cdef Py_ssize_t stride = 3 * scratch.shape[1]
     cdef double* mine
-    cdef long longest = 0
-    for i in range(n):
-        if start[i + 1] - start[i] > longest:
-            longest = start[i + 1] - start[i]
+    cdef long longest = longest_row(ps, n)
     # one row's gathered pairs per thread; the gather pass writes one slot past the last kept pair
     cdef double[:, ::1] rowbuf = np.empty((nthreads, 4 * (longest + 1)))
     cdef int[:, ::1] jrowbuf = np.empty((nthreads, 2 * (longest + 1)), dtype=np.intc)
