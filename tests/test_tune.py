@@ -277,3 +277,25 @@ def test_shipped_model_beats_the_majority_class_on_held_out_systems():
     with open(data) as fh:
         largest = {int(float(r["system"])): float(r["largest_ok"]) for r in csv.DictReader(fh)}
     assert meta["safe_dt"] == min(largest[i] for i in meta["train_systems"])
+
+
+def test_time_sampler_takes_one_sample_per_interval_whatever_the_dt():
+    from mdlearn.tune.compare import TimeSampler
+
+    class Times:  # stands in for a profile: records when it was sampled
+        def __init__(self):
+            self.t = []
+
+        def sample(self, state):
+            self.t.append(state.time)
+
+    system = mdl.build.nanoparticle_system(radius=1.0, charge=-6, ion_diameter=0.5, cell_radius=3.0, seed=1)
+    sim = mdl.Simulation(system.state, system.forcefield, mdl.VelocityVerlet(dt=3.0))
+    times = Times()
+    sim.add_reporter(TimeSampler(times, interval=10.0))  # 3.33 steps per interval: steps land short of targets
+    sim.run(100, progress=False)  # 300 time units: targets 10, 20, ..., 300
+    t = np.array(times.t)
+    assert len(t) == 30
+    assert np.all(np.abs(t - 10.0 * np.arange(1, 31)) <= 1.5 + 1e-9)  # within half a step of each target
+    with pytest.raises(ValueError, match="interval"):
+        TimeSampler(times, interval=0.0)

@@ -31,6 +31,8 @@ class TimeSampler:
     """
 
     def __init__(self, profile, interval):
+        if not (np.isfinite(interval) and interval > 0):
+            raise ValueError(f"sampling interval must be a positive time, got {interval!r}")
         self.profile = profile
         self.interval = float(interval)
 
