@@ -2,6 +2,7 @@
 import os
 import pickle
 import tempfile
+from functools import cached_property
 
 import numpy as np
 
@@ -47,17 +48,31 @@ class Snapshot:
         self.step, self.time, self.dt = st.step, st.time, sim.integrator.dt
         self.potential_energy = result.energy if "energy" in include else float("nan")
         self.energies = dict(result.energies) if "energy" in include else {}
-        self.kinetic_energy = st.kinetic_energy()
         self.thermostat_energy = sim.integrator.thermostat_energy(st)
-        self.temperature = st.temperature(sim.integrator.degrees_of_freedom(st))
         self.virial = result.virial if "virial" in include else None
-        volume = st.volume
-        if self.virial is not None and volume > 0:
-            self.pressure_tensor = (st.kinetic_tensor() + self.virial) / volume
-            self.pressure = float(np.trace(self.pressure_tensor) / 3.0)
-        else:
-            self.pressure_tensor = None
-            self.pressure = None
+        self._dof = sim.integrator.degrees_of_freedom(st)
+
+    # Derived from the snapshot's own copy of the state, so computed when first read: most reporters read
+    # one or two of them, and a tuner sampling energies every few steps should not pay for all.
+    @cached_property
+    def kinetic_energy(self):
+        return self.state.kinetic_energy()
+
+    @cached_property
+    def temperature(self):
+        return self.state.temperature(self._dof)
+
+    @cached_property
+    def pressure_tensor(self):
+        volume = self.state.volume
+        if self.virial is None or not volume > 0:
+            return None
+        return (self.state.kinetic_tensor() + self.virial) / volume
+
+    @property
+    def pressure(self):
+        p = self.pressure_tensor
+        return None if p is None else float(np.trace(p) / 3.0)
 
     @property
     def total_energy(self):
