@@ -236,10 +236,11 @@ def test_learned_timestep_safety_net_halves_dt_and_continues():
     events = [h["event"] for h in tuner.history]
     assert any(e.startswith("restored") for e in events)
     assert sim.integrator.dt < 400.0
-    # every restore went back to a decision step and halved the failed dt
+    # every restore went back to a decision step and halved the failed dt; the steps it threw away are counted
     for h in tuner.history:
         if h["event"].startswith("restored"):
             assert h["step"] % 40 == 0
+    assert 0 < tuner.discarded_steps <= 40 * tuner.restores
 
 
 # ------------------------------------------------------------------------------------------------ the model
@@ -254,12 +255,18 @@ def test_timestep_model_learns_a_threshold_and_round_trips(tmp_path):
     scores = classification_scores(y, m.predict(X, dt))
     assert scores["balanced_accuracy"] > 0.9
     m.save(tmp_path / "m.joblib", safe_dt=8.0)
+    # the numpy forward pass the tuner uses is the fitted scikit-learn pipeline's
+    Xq, dtq = rng.uniform(0.5, 3.5, size=(50, 1)), rng.uniform(1, 80, size=50)
+    want = m.pipeline_.predict_proba(np.column_stack([Xq, np.log(dtq)]))[:, 1]
+    np.testing.assert_allclose(m.predict_proba(Xq, dtq), want, rtol=1e-12, atol=1e-14)
     m2 = load_timestep_model(tmp_path / "m.joblib")
     assert m2.metadata_["safe_dt"] == 8.0 and m2.predict_dt({"k": 2.0}) == m.predict_dt({"k": 2.0})
     with pytest.raises(ValueError, match="features lack"):
         m.predict_dt({"x": 1.0})
     with pytest.raises(ValueError, match="labels"):
         TimestepModel(feature_names=["k"]).fit(X, dt, y + 2)
+    with pytest.raises(ValueError, match="both classes"):
+        TimestepModel(feature_names=["k"]).fit(X, dt, np.ones_like(y))
     with pytest.raises(FileNotFoundError, match="train one"):
         load_timestep_model(tmp_path / "missing.joblib")
 

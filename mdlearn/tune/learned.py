@@ -39,7 +39,8 @@ class LearnedTimestep(TimestepTuner):
     back, dt is halved, and the run continues at the halved dt until the next decision; for ``cooldown``
     decisions more dt stays at most that halved value, and from then on at most ``ceiling_factor`` times the dt
     that failed (``ceiling``): the estimator's answer is corrected by what the run has shown. Reporter output is
-    kept: steps that are run again appear again in the files.
+    kept: steps that are run again appear again in the files. ``restores`` counts the restores and
+    ``discarded_steps`` the steps they threw away (run, then run again): the safety net's cost.
 
     Parameters
     ----------
@@ -112,6 +113,7 @@ class LearnedTimestep(TimestepTuner):
         self.average_features = bool(average_features)
         self._feature_sums, self._feature_count = {}, 0
         self.restores = 0
+        self.discarded_steps = 0
         self._good = None
         self._cap = np.inf
         self._cap_left = 0
@@ -176,6 +178,7 @@ class LearnedTimestep(TimestepTuner):
     def _go_back(self, sim, why):
         failed_dt = sim.integrator.dt
         self.ceiling = min(self.ceiling, self.ceiling_factor * failed_dt)
+        self.discarded_steps += sim.state.step - self._good.step
         self._good.restore(sim)
         self._retries += 1
         self.restores += 1
