@@ -41,6 +41,10 @@ def _env():
             "note": "2 cores shared with other jobs; wall times are noisy"}
 
 
+def _geomean(values):
+    return float(np.exp(np.mean(np.log(values))))
+
+
 def _save(name, payload):
     os.makedirs(RESULTS, exist_ok=True)
     path = os.path.join(RESULTS, name)
@@ -176,7 +180,9 @@ def speedup(args):
               f"{row['cpu_speedup_vs_fixed']:.2f}x, learned/variable {row['speedup_vs_variable']:.2f}x, "
               f"{row['cpu_speedup_vs_variable']:.2f}x; ok: variable {row['variable']['ok']}, "
               f"learned {row['learned']['ok']} ({learned.restores} restores)", flush=True)
-    gm = lambda key: float(np.exp(np.mean(np.log([r[key] for r in rows]))))  # noqa: E731
+    def gm(key):
+        return _geomean([r[key] for r in rows])
+
     out = {"safe_dt": safe, "max_displacement": xmax, "calibration_system": calib_system,
            "duration_ps": args.duration, "rows": rows, "geomean_speedup_vs_fixed": gm("speedup_vs_fixed"),
            "geomean_speedup_vs_variable": gm("speedup_vs_variable"),
@@ -232,7 +238,9 @@ def steps(args):
               f"{rows[-1]['first_dt']:.1f}, mean dt {rows[-1]['mean_dt']:.1f} fs ({rows[-1]['effective_dt']:.1f} "
               f"counting {tuner.discarded_steps} discarded steps), {tuner.restores} restores"
               + (f", FAILED: {r['failed']}" if r["failed"] else ""), flush=True)
-    gm = lambda key: float(np.exp(np.mean(np.log([r[key] / safe for r in rows]))))  # noqa: E731
+    def gm(key):
+        return _geomean([r[key] / safe for r in rows])
+
     out = {"tuner": options, "on": args.on, "duration_ps": args.duration, "safe_dt": safe, "rows": rows,
            "geomean_dt_ratio_vs_fixed": gm("mean_dt"), "geomean_effective_dt_ratio_vs_fixed": gm("effective_dt"),
            "restores": sum(r["restores"] for r in rows), "discarded_steps": sum(r["discarded_steps"] for r in rows),
