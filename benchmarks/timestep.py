@@ -341,6 +341,8 @@ def main(argv=None):
     p.add_argument("--fixed", action="store_true", help="no tuner: the fixed safe dt (the reference)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    if getattr(args, "systems", None) is not None and args.systems < 1:
+        parser.error(f"--systems must be at least 1, got {args.systems}")
     mdl.set_num_threads(args.threads)
     {"classify": classify, "speedup": speedup, "steps": steps, "long": long_run}[args.what](args)
 
