@@ -296,11 +296,7 @@ class MDLearnCalculator(Calculator):
         self._wrap_inverse = np.divide(1.0, st.box, out=np.zeros(3), where=st.pbc)
         if self.nlist is None:
             return
-        skin = self.skin
-        if st.pbc.any():
-            room = 0.5 * float(st.box[st.pbc].min()) * (1.0 - 1e-12) - self.nlist.cutoff
-            skin = min(skin, max(room, 0.0))
-        self.nlist.skin = skin
+        self.nlist.skin = min(self.skin, self.nlist.largest_skin(st))
 
     def _set_positions(self, x):
         """Copy ``x`` into the state, wrapped into [0, L) on periodic axes (one vectorised pass; the rare

@@ -63,6 +63,21 @@ class NeighborList:
                 f"box length {state.box[a]:g} along axis {'xyz'[a]} is shorter than 2 * (cutoff + skin) = "
                 f"{2 * self.rlist:g}; use a larger box or a smaller cutoff/skin")
 
+    def largest_skin(self, state):
+        """The largest skin this list can have for ``state``: 2 (cutoff + skin) within every periodic edge
+        (unbounded without periodic axes)."""
+        if not state.pbc.any():
+            return np.inf
+        return max(0.5 * float(state.box[state.pbc].min()) * (1.0 - 1e-12) - self.cutoff, 0.0)
+
+    def set_skin(self, skin):
+        """Change the skin; a larger one makes the list stale (it may lack pairs now in range)."""
+        if not (np.isfinite(skin) and skin >= 0):
+            raise ValueError(f"skin must be >= 0, got {skin}")
+        if skin > self.skin:
+            self.reference = None
+        self.skin = float(skin)
+
     def needs_update(self, state):
         """True when the list is stale for ``state``."""
         if (self.reference is None or self.reference.shape != state.positions.shape

@@ -186,6 +186,26 @@ def test_neighbor_list_rebuilds_only_past_half_skin(random_state):
     assert set(pairs) == ref.all_pairs_within(st.positions, st.box, st.pbc, RLIST)
 
 
+def test_neighbor_list_skin_change(random_state):
+    """A larger skin makes the list stale and the rebuilt list holds the pairs within the new range; a smaller one
+    keeps the list (a superset); the largest skin is what the shortest periodic edge allows."""
+    st = _state(random_state, "noncubic")
+    nl = mdl.NeighborList(cutoff=CUTOFF, skin=SKIN)
+    nl.update(st)
+    nl.set_skin(0.5 * SKIN)
+    assert not nl.needs_update(st)
+    nl.set_skin(2.0 * SKIN)
+    assert nl.update(st)
+    _, _, _, pairs = _listed_pairs(nl, st)
+    assert set(pairs) == ref.all_pairs_within(st.positions, st.box, st.pbc, CUTOFF + 2.0 * SKIN)
+    assert nl.largest_skin(st) == pytest.approx(0.5 * st.box[st.pbc].min() - CUTOFF)
+    with pytest.raises(ValueError, match="skin must be >= 0, got -1"):
+        nl.set_skin(-1.0)
+    free = random_state(50, [10.0, 10.0, 10.0])
+    free = mdl.State(free.positions, box=None, pbc=False)
+    assert nl.largest_skin(free) == np.inf
+
+
 def test_neighbor_list_grows_instead_of_dropping(random_state):
     """A list sized for a dilute system grows when the same atoms are packed densely."""
     st = random_state(400, [14.0, 14.0, 14.0])

@@ -210,6 +210,38 @@ def test_learned_timestep_starts_at_the_prediction_then_rate_limits():
     assert tuner.history[0]["dt"] == 6.0
 
 
+def test_learned_timestep_scales_the_skin_with_dt():
+    system = small_np()
+    sim = mdl.Simulation(system.state, system.forcefield, mdl.VelocityVerlet(dt=2.0), skin=1.0)
+    tuner = LearnedTimestep(Constant(6.0), features=system, every=10, dt_min=0.5, dt_max=40.0, max_change=2.0)
+    sim.add_tuner(tuner)
+    sim.run(10, progress=False)
+    assert sim.nlist.skin == pytest.approx(3.0) and tuner.history[0]["skin"] == pytest.approx(3.0)
+    # the list in use holds every pair within cutoff + skin of the current positions' build
+    st = sim.state
+    i, j = np.triu_indices(st.n_atoms, 1)
+    x = sim.nlist.reference
+    near = np.linalg.norm(x[i] - x[j], axis=1) < sim.nlist.rlist
+    li, lj, _ = sim.nlist.pairs(st)
+    assert {(a, b) for a, b in zip(i[near], j[near], strict=True)} == \
+        {(min(a, b), max(a, b)) for a, b in zip(li, lj, strict=True)}
+    # forces equal a fresh evaluation without the tuner's list
+    ref_forces = system.forcefield.compute(st.copy()).forces
+    np.testing.assert_allclose(st.forces, ref_forces, rtol=1e-10, atol=1e-10 * np.abs(ref_forces).max())
+    # never below the starting skin; off on request
+    tuner = LearnedTimestep(Constant(1.0), features=system, every=10, dt_min=0.5, dt_max=40.0, max_change=4.0)
+    sim2 = mdl.Simulation(system.state.copy(), system.forcefield, mdl.VelocityVerlet(dt=2.0), skin=1.0)
+    sim2.add_tuner(tuner)
+    sim2.run(10, progress=False)
+    assert sim2.nlist.skin == 1.0
+    tuner = LearnedTimestep(Constant(6.0), features=system, every=10, dt_min=0.5, dt_max=40.0, max_change=4.0,
+                            scale_skin=False)
+    sim3 = mdl.Simulation(system.state.copy(), system.forcefield, mdl.VelocityVerlet(dt=2.0), skin=1.0)
+    sim3.add_tuner(tuner)
+    sim3.run(10, progress=False)
+    assert sim3.nlist.skin == 1.0
+
+
 def test_learned_timestep_averages_features_over_decisions():
     system = small_np()
     est = Proportional(0.0)
@@ -236,11 +268,39 @@ def test_learned_timestep_safety_net_halves_dt_and_continues():
     events = [h["event"] for h in tuner.history]
     assert any(e.startswith("restored") for e in events)
     assert sim.integrator.dt < 400.0
-    # every restore went back to a decision step and halved the failed dt; the steps it threw away are counted
+    # every restore went back to a checkpoint (4 per 40-step window) and halved the failed dt; the steps it
+    # threw away are counted
     for h in tuner.history:
         if h["event"].startswith("restored"):
-            assert h["step"] % 40 == 0
+            assert h["step"] % 10 == 0
     assert 0 < tuner.discarded_steps <= 40 * tuner.restores
+
+
+def test_learned_timestep_restarts_from_the_latest_clean_checkpoint():
+    from types import SimpleNamespace
+
+    from mdlearn.tune.learned import CLEAN_SAMPLES
+
+    tuner = LearnedTimestep(Constant(5.0), features=lambda sim: {}, every=200, checkpoints=4)
+    assert [s for s in range(401) if tuner.trigger(s)] == list(range(0, 401, 50))
+    start = SimpleNamespace(step=0)
+    tuner._good, tuner._window = start, [SimpleNamespace(step=s) for s in (50, 100, 150)]
+    rng = np.random.default_rng(0)
+    tuner._steps = list(range(5, 201, 5))                     # 40 samples over the window
+    tuner._kinetic = list(1.0 + rng.standard_normal(40))      # sigma(E_kin) ~ 1
+    quiet = 1e-3 * rng.standard_normal(40)                    # ratio ~ 0.001
+    # an energy jump at step 130: the window up to 100 is clean, up to 150 is not
+    tuner._conserved = list(quiet + np.where(np.array(tuner._steps) > 130, 0.5, 0.0))
+    assert tuner._restart_point().step == 100
+    # a jump at step 20: nothing after the window's start is clean
+    tuner._conserved = list(quiet + np.where(np.array(tuner._steps) > 20, 0.5, 0.0))
+    assert tuner._restart_point() is start
+    # a clean prefix needs CLEAN_SAMPLES samples: with fewer, the window's start again
+    tuner._window = [SimpleNamespace(step=5 * (CLEAN_SAMPLES - 1))]
+    tuner._conserved = list(quiet)
+    assert tuner._restart_point() is start
+    with pytest.raises(ValueError, match="checkpoints must be an integer from 1 to every=200, got 0"):
+        LearnedTimestep(Constant(5.0), features=lambda sim: {}, every=200, checkpoints=0)
 
 
 # ------------------------------------------------------------------------------------------------ the model

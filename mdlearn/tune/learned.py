@@ -9,6 +9,8 @@ from .labels import RATIO_LIMIT, energy_fluctuation_ratio
 
 __all__ = ["LearnedTimestep", "nanoparticle_features"]
 
+CLEAN_SAMPLES = 20  # energy samples needed before a checkpoint to call the window up to it clean
+
 
 def nanoparticle_features(system):
     """A feature function ``f(sim) -> dict`` for a :func:`mdlearn.build.nanoparticle_system` system: its fixed
@@ -35,12 +37,22 @@ class LearnedTimestep(TimestepTuner):
     every ``sample_every`` steps. At each decision it checks the running stability criterion of
     :mod:`mdlearn.tune.labels` (energy-fluctuation ratio below ``ratio_limit`` over the steps since the last
     decision; skipped for Langevin dynamics, which conserve no energy). If it fails, or if the run blows up
-    in between (a :class:`~mdlearn.SimulationError`), the state saved in memory at the last good decision is put
-    back, dt is halved, and the run continues at the halved dt until the next decision; for ``cooldown``
+    in between (a :class:`~mdlearn.SimulationError`), the last good state is put back, dt is halved, and the run
+    continues at the halved dt until the next decision. The last good state is the latest of the
+    ``checkpoints`` states saved in memory over the window (at its start, the decision, and evenly after it)
+    whose part of the window before it is clean: at least ``CLEAN_SAMPLES`` energy samples with a ratio below
+    half of ``ratio_limit`` (stricter than the check itself, as it only picks where to restart, and a restart
+    after an unnoticed bad event would carry the error on); so a failure late in a window throws away only the
+    steps after the last clean checkpoint, not the whole window. For ``cooldown``
     decisions more dt stays at most that halved value, and from then on at most ``ceiling_factor`` times the dt
     that failed (``ceiling``): the estimator's answer is corrected by what the run has shown. Reporter output is
     kept: steps that are run again appear again in the files. ``restores`` counts the restores and
     ``discarded_steps`` the steps they threw away (run, then run again): the safety net's cost.
+
+    With ``scale_skin`` (default) each decision also sets the neighbor-list skin to its value at the first
+    decision times dt / (dt before the first decision), never below that value nor beyond what a periodic box
+    allows: atoms move about dt further per step, so the list is rebuilt about as many steps apart as with the
+    initial dt and skin instead of nearly every step (the lists of dilute ions stay short either way).
 
     Parameters
     ----------
@@ -50,6 +62,11 @@ class LearnedTimestep(TimestepTuner):
         A system is turned into :func:`nanoparticle_features`.
     every : int
         Steps between decisions.
+    scale_skin : bool
+        Scale the neighbor-list skin with dt (see above; recorded in ``history`` as ``skin``).
+    checkpoints : int
+        States kept in memory per decision window for the safety net to go back to, ``every // checkpoints``
+        steps apart (1: only the decision's).
     dt_min, dt_max : float
         Time units (fs in real units).
     max_change : float
@@ -89,8 +106,12 @@ class LearnedTimestep(TimestepTuner):
 
     def __init__(self, estimator, features, every=200, dt_min=1.0, dt_max=64.0, max_change=1.5, sample_every=5,
                  ratio_limit=RATIO_LIMIT, safety=True, cooldown=0, max_retries=8, ceiling_factor=0.8,
-                 start_at_prediction=True, average_features=True):
+                 start_at_prediction=True, average_features=True, checkpoints=4, scale_skin=True):
         super().__init__(every, dt_min, dt_max, max_change)
+        if int(checkpoints) != checkpoints or not 1 <= checkpoints <= self.every:
+            raise ValueError(f"checkpoints must be an integer from 1 to every={self.every}, got {checkpoints!r}")
+        self.checkpoints = int(checkpoints)
+        self.trigger = self._due
         if not callable(getattr(estimator, "predict_dt", None)):
             raise TypeError(f"estimator {estimator!r} has no predict_dt(features) method")
         if not callable(features):
@@ -109,17 +130,20 @@ class LearnedTimestep(TimestepTuner):
         self.max_retries = int(max_retries)
         self.ceiling_factor = float(ceiling_factor)
         self.start_at_prediction = bool(start_at_prediction)
+        self.scale_skin = bool(scale_skin)
+        self._skin_per_dt = None  # skin / dt before the first decision
         self._started = False
         self.average_features = bool(average_features)
         self._feature_sums, self._feature_count = {}, 0
         self.restores = 0
         self.discarded_steps = 0
         self._good = None
+        self._window = []  # checkpoints saved since the last decision (GoodState)
         self._cap = np.inf
         self._cap_left = 0
         self.ceiling = np.inf
         self._retries = 0
-        self._conserved, self._kinetic = [], []
+        self._conserved, self._kinetic, self._steps = [], [], []
 
     # reporter part: energies for the running criterion
     def describe_next_report(self, sim):
@@ -130,6 +154,7 @@ class LearnedTimestep(TimestepTuner):
         if self.safety:
             self._conserved.append(snapshot.conserved_energy)
             self._kinetic.append(snapshot.kinetic_energy)
+            self._steps.append(snapshot.step)
 
     def running_ratio(self):
         """Energy-fluctuation ratio over the samples since the last decision (NaN with fewer than 4)."""
@@ -138,7 +163,16 @@ class LearnedTimestep(TimestepTuner):
         return float(energy_fluctuation_ratio(self._conserved, self._kinetic))
 
     # tuner part
+    def _due(self, step):
+        """Decisions every ``every`` steps, checkpoints ``every // checkpoints`` apart."""
+        return step % self.every == 0 or step % (self.every // self.checkpoints) == 0
+
     def tune(self, sim):
+        step = sim.state.step
+        if self._good is not None and step % self.every:  # between decisions: a checkpoint only
+            if self.safety and step != self._good.step:
+                self._window.append(GoodState(sim))
+            return
         ratio = self.running_ratio()
         unstable = (self.safety and self._good is not None and not isinstance(sim.integrator, Langevin)
                     and len(self._kinetic) >= 4 and not ratio < self.ratio_limit)
@@ -148,7 +182,8 @@ class LearnedTimestep(TimestepTuner):
         if self.safety:
             self._good = GoodState(sim)
             self._retries = 0
-        self._conserved, self._kinetic = [], []
+        self._window = []
+        self._conserved, self._kinetic, self._steps = [], [], []
         feats = self._averaged(self.features(sim)) if self.average_features else self.features(sim)
         proposed = float(self.estimator.predict_dt(feats))
         if self._cap_left > 0:
@@ -159,8 +194,20 @@ class LearnedTimestep(TimestepTuner):
         else:
             dt = self.limit(sim.integrator.dt, min(proposed, self.ceiling))
         self._started = True
+        skin = self._set_skin(sim, dt)
         sim.integrator.dt = dt
-        self.record(sim, dt, proposed=proposed, ratio=ratio, **feats)
+        self.record(sim, dt, proposed=proposed, ratio=ratio, skin=skin, **feats)
+
+    def _set_skin(self, sim, dt):
+        """Scale the list's skin with the new dt (see the class notes); return the skin (NaN without a list)."""
+        nlist = sim.nlist
+        if nlist is None:
+            return float("nan")
+        if self.scale_skin:
+            if self._skin_per_dt is None:
+                self._skin0, self._skin_per_dt = nlist.skin, nlist.skin / sim.integrator.dt
+            nlist.set_skin(min(max(self._skin0, self._skin_per_dt * dt), nlist.largest_skin(sim.state)))
+        return nlist.skin
 
     def _averaged(self, feats):
         self._feature_count += 1
@@ -175,15 +222,28 @@ class LearnedTimestep(TimestepTuner):
         self._go_back(sim, f"failure: {error.cause}")
         return True
 
+    def _restart_point(self):
+        """The latest checkpoint of the window whose part of the window before it is clean, else the window's
+        start."""
+        steps = np.asarray(self._steps)
+        for good in reversed(self._window):
+            before = steps <= good.step
+            if before.sum() >= CLEAN_SAMPLES and energy_fluctuation_ratio(
+                    np.asarray(self._conserved)[before], np.asarray(self._kinetic)[before]) < 0.5 * self.ratio_limit:
+                return good
+        return self._good
+
     def _go_back(self, sim, why):
         failed_dt = sim.integrator.dt
         self.ceiling = min(self.ceiling, self.ceiling_factor * failed_dt)
+        self._good = self._restart_point()
         self.discarded_steps += sim.state.step - self._good.step
         self._good.restore(sim)
+        self._window = []
         self._retries += 1
         self.restores += 1
         dt = max(0.5 * failed_dt, self.dt_min)
         sim.integrator.dt = dt
         self._cap, self._cap_left = dt, self.cooldown
-        self._conserved, self._kinetic = [], []
+        self._conserved, self._kinetic, self._steps = [], [], []
         self.record(sim, dt, event=f"restored ({why})")
