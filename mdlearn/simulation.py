@@ -2,6 +2,7 @@
 import os
 import pickle
 import tempfile
+import weakref
 from functools import cached_property
 
 import numpy as np
@@ -42,32 +43,63 @@ class Snapshot:
     pressure_tensor : (3, 3) array or None
     """
 
-    def __init__(self, sim, result, include):
+    def __init__(self, sim, result, include, live=False):
         st = sim.state
-        self.state = st.snapshot()
+        # live: made for the reporters of the step just run, which read it before the state moves on; the
+        # copy of the state and the thermostat energy are then taken only if a reporter asks for them, or
+        # by keep() if a reporter holds on to the snapshot
+        self._sim = sim if live else None
+        self._state = None if live else st.snapshot()
         self.step, self.time, self.dt = st.step, st.time, sim.integrator.dt
         self.potential_energy = result.energy if "energy" in include else float("nan")
         self.energies = dict(result.energies) if "energy" in include else {}
-        self.thermostat_energy = sim.integrator.thermostat_energy(st)
+        if not live:
+            self.thermostat_energy = sim.integrator.thermostat_energy(st)
         self.virial = result.virial if "virial" in include else None
         self._dof = sim.integrator.degrees_of_freedom(st)
 
-    # Derived from the snapshot's own copy of the state, so computed when first read: most reporters read
-    # one or two of them, and a tuner sampling energies every few steps should not pay for all.
+    @property
+    def state(self):
+        if self._state is None:
+            self._state = self._sim.state.snapshot()
+        return self._state
+
+    @property
+    def _now(self):
+        """The state the observables are read from: the snapshot's copy once taken, else the live one."""
+        return self._sim.state if self._state is None else self._state
+
+    def keep(self):
+        """Detach a live snapshot from the simulation before its next step: copy the state, take the thermostat
+        energy."""
+        if self._sim is not None:
+            if self._state is None:
+                self._state = self._sim.state.snapshot()
+            if "thermostat_energy" not in self.__dict__:
+                self.thermostat_energy = self._sim.integrator.thermostat_energy(self._state)
+            self._sim = None
+
+    @cached_property
+    def thermostat_energy(self):
+        return self._sim.integrator.thermostat_energy(self._sim.state)
+
+    # Derived from the state, so computed when first read: most reporters read one or two of them, and a tuner
+    # sampling energies every few steps should not pay for all (nor for a copy of the state it never reads).
     @cached_property
     def kinetic_energy(self):
-        return self.state.kinetic_energy()
+        return self._now.kinetic_energy()
 
     @cached_property
     def temperature(self):
-        return self.state.temperature(self._dof)
+        return self._now.temperature(self._dof)
 
     @cached_property
     def pressure_tensor(self):
-        volume = self.state.volume
+        now = self._now
+        volume = now.volume
         if self.virial is None or not volume > 0:
             return None
-        return (self.state.kinetic_tensor() + self.virial) / volume
+        return (now.kinetic_tensor() + self.virial) / volume
 
     @property
     def pressure(self):
@@ -252,10 +284,14 @@ class Simulation:
                 raise SimulationError(target, f"energy jumped from {last:.6g} to {total:.6g}", self.last_checkpoint)
             self._last_total = total
         if due:
-            snap = Snapshot(self, self._result, include)
+            snap = Snapshot(self, self._result, include, live=True)
             for r, _ in due:
                 r.report(self, snap)
                 self._schedule(r)
+            kept = weakref.ref(snap)
+            del snap  # gone now unless a reporter holds it; then it must stop reading the live state
+            if kept() is not None:
+                kept().keep()
         return target
 
     def run(self, steps, progress=True):

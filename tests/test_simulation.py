@@ -169,6 +169,33 @@ def test_snapshot_observables_match_state_and_oracle(lj_liquid, tmp_path):
     assert not np.shares_memory(snaps[-1].state.positions, sim.state.positions)
 
 
+def test_kept_snapshots_hold_their_step_and_unread_ones_copy_nothing(lj_liquid, monkeypatch):
+    """A reporter snapshot reads the live state while the reporters of its step run; one a reporter keeps is
+    detached (its own state copy and thermostat energy) before the next step, one nobody keeps copies nothing."""
+    sim = mdl.Simulation(lj_liquid(cells=4), _ff(), mdl.NoseHooverChain(dt=0.005, temperature=T_LIQUID, tau=0.2))
+    kept, at_report = [], []
+
+    def record(snap):  # what the step looked like, read while it is current
+        st = sim.state
+        at_report.append((st.positions.copy(), st.kinetic_energy(), sim.integrator.thermostat_energy(st)))
+
+    sim.add_reporter((kept.append, 7))
+    sim.add_reporter((record, 7))
+    sim.run(30, progress=False)
+    assert [k.step for k in kept] == [7, 14, 21, 28]
+    for snap, (x, ke, thermo) in zip(kept, at_report, strict=True):
+        np.testing.assert_array_equal(snap.state.positions, x)
+        assert snap.kinetic_energy == ke and snap.thermostat_energy == thermo != 0.0
+    copies = []
+    real = mdl.State.snapshot
+    monkeypatch.setattr(mdl.State, "snapshot", lambda self: copies.append(1) or real(self))
+    energies = []
+    sim.reporters = []
+    sim.add_reporter((lambda snap: energies.append(snap.conserved_energy), 5))
+    sim.run(20, progress=False)
+    assert len(energies) == 4 and not copies
+
+
 def test_reporter_without_pressure_does_not_ask_for_virial(lj_liquid, tmp_path):
     sim = mdl.Simulation(lj_liquid(cells=4), _ff(), mdl.VelocityVerlet(dt=0.005))
     seen = []
