@@ -44,7 +44,7 @@ class TimeSampler:
         return max(1, int(round((target - t) / dt))), ()
 
     def report(self, sim, snapshot):
-        self.profile.sample(snapshot.state)
+        self.profile.sample(sim.state)  # the live state is this step's while reporters run: no copy needed
 
 
 def timed_run(system, start, dt, duration, tuner=None, sample_interval=100.0, tau=500.0, equilibrate=0.0,

@@ -10,6 +10,7 @@ from .labels import RATIO_LIMIT, energy_fluctuation_ratio
 __all__ = ["LearnedTimestep", "nanoparticle_features"]
 
 CLEAN_SAMPLES = 20  # energy samples needed before a checkpoint to call the window up to it clean
+CLEAN_FRACTION = 0.5  # ... and the ratio over them below this fraction of the limit
 
 
 def nanoparticle_features(system):
@@ -41,12 +42,12 @@ class LearnedTimestep(TimestepTuner):
     continues at the halved dt until the next decision. The last good state is the latest of the
     ``checkpoints`` states saved in memory over the window (at its start, the decision, and evenly after it)
     whose part of the window before it is clean: at least ``CLEAN_SAMPLES`` energy samples with a ratio below
-    half of ``ratio_limit`` (stricter than the check itself, as it only picks where to restart, and a restart
-    after an unnoticed bad event would carry the error on); so a failure late in a window throws away only the
-    steps after the last clean checkpoint, not the whole window. For ``cooldown``
-    decisions more dt stays at most that halved value, and from then on at most ``ceiling_factor`` times the dt
-    that failed (``ceiling``): the estimator's answer is corrected by what the run has shown. Reporter output is
-    kept: steps that are run again appear again in the files. ``restores`` counts the restores and
+    ``CLEAN_FRACTION`` (half) of ``ratio_limit``, stricter than the check itself, as it only picks where to
+    restart and a restart after an unnoticed bad event would carry the error on. So a failure late in a window
+    throws away only the steps after the last clean checkpoint, not the whole window. For ``cooldown`` decisions
+    more dt stays at most that halved value, and from then on at most ``ceiling_factor`` times the dt that failed
+    (``ceiling``): the estimator's answer is corrected by what the run has shown. Reporter output is kept: steps
+    that are run again appear again in the files. ``restores`` counts the restores and
     ``discarded_steps`` the steps they threw away (run, then run again): the safety net's cost.
 
     With ``scale_skin`` (default) each decision also sets the neighbor-list skin to its value at the first
@@ -225,11 +226,11 @@ class LearnedTimestep(TimestepTuner):
     def _restart_point(self):
         """The latest checkpoint of the window whose part of the window before it is clean, else the window's
         start."""
-        steps = np.asarray(self._steps)
+        steps, conserved, kinetic = np.asarray(self._steps), np.asarray(self._conserved), np.asarray(self._kinetic)
         for good in reversed(self._window):
             before = steps <= good.step
             if before.sum() >= CLEAN_SAMPLES and energy_fluctuation_ratio(
-                    np.asarray(self._conserved)[before], np.asarray(self._kinetic)[before]) < 0.5 * self.ratio_limit:
+                    conserved[before], kinetic[before]) < CLEAN_FRACTION * self.ratio_limit:
                 return good
         return self._good
 
