@@ -276,6 +276,16 @@ def test_learned_timestep_safety_net_halves_dt_and_continues():
     assert 0 < tuner.discarded_steps <= 40 * tuner.restores
 
 
+def test_learned_timestep_without_safety_decides_every_every_steps():
+    # the checkpoint trigger (every // checkpoints) must not turn into extra decisions when there is no safety net
+    system = small_np()
+    sim = mdl.Simulation(system.state, system.forcefield, mdl.VelocityVerlet(dt=2.0))
+    tuner = LearnedTimestep(Constant(3.0), features=system, every=20, dt_min=0.5, dt_max=40.0, safety=False)
+    sim.add_tuner(tuner)
+    sim.run(100, progress=False)
+    assert [h["step"] for h in tuner.history] == [0, 20, 40, 60, 80]
+
+
 def test_learned_timestep_restarts_from_the_latest_clean_checkpoint():
     from types import SimpleNamespace
 

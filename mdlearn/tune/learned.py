@@ -132,7 +132,7 @@ class LearnedTimestep(TimestepTuner):
         self.ceiling_factor = float(ceiling_factor)
         self.start_at_prediction = bool(start_at_prediction)
         self.scale_skin = bool(scale_skin)
-        self._skin_per_dt = None  # skin / dt before the first decision
+        self._skin_start = None  # (skin, dt) before the first decision
         self._started = False
         self.average_features = bool(average_features)
         self._feature_sums, self._feature_count = {}, 0
@@ -170,7 +170,7 @@ class LearnedTimestep(TimestepTuner):
 
     def tune(self, sim):
         step = sim.state.step
-        if self._good is not None and step % self.every:  # between decisions: a checkpoint only
+        if self._started and step % self.every:  # between decisions: a checkpoint only
             if self.safety and step != self._good.step:
                 self._window.append(GoodState(sim))
             return
@@ -205,9 +205,10 @@ class LearnedTimestep(TimestepTuner):
         if nlist is None:
             return float("nan")
         if self.scale_skin:
-            if self._skin_per_dt is None:
-                self._skin0, self._skin_per_dt = nlist.skin, nlist.skin / sim.integrator.dt
-            nlist.set_skin(min(max(self._skin0, self._skin_per_dt * dt), nlist.largest_skin(sim.state)))
+            if self._skin_start is None:
+                self._skin_start = nlist.skin, sim.integrator.dt
+            skin0, dt0 = self._skin_start
+            nlist.set_skin(min(skin0 * max(1.0, dt / dt0), nlist.largest_skin(sim.state)))
         return nlist.skin
 
     def _averaged(self, feats):
