@@ -12,7 +12,7 @@ import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-KERNELS = ["neighbors", "pair", "integrate", "coulomb", "dielectric", "aev"]
+KERNELS = ["neighbors", "pair", "integrate", "coulomb", "dielectric", "aev", "profiles"]
 
 
 def _compiler_has_openmp():

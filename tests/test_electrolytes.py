@@ -152,6 +152,33 @@ def test_profiles_of_uniform_points_and_units(rng):
     assert r.centers[0] == pytest.approx(0.375)
 
 
+def test_profile_counts_equal_numpy_histogram(rng):
+    """The counting kernels bin as np.histogram with the same edges: points on edges (the last one included),
+    outside the range, of an unsampled species, and across the periodic boundary of the radial profile."""
+    box = np.array([20.0, 20.0, 20.0])
+    center = np.array([1.0, 19.5, 10.0])
+    edges = np.linspace(2.0, 9.5, 16)  # width 0.5: many points below land exactly on an edge
+    x = rng.random((3000, 3)) * box
+    on_edge = rng.choice(edges, size=300)  # distances exactly on edges, along z from the centre
+    x[:300] = center + np.column_stack([np.zeros(300), np.zeros(300), on_edge])
+    z = np.concatenate([rng.choice(edges, 200), rng.uniform(-1.0, 11.0, 2800)])
+    x[:, 2] = np.where(np.arange(3000) < 300, x[:, 2], z)  # slab coordinates: on edges and outside too
+    types = rng.choice(["A", "B", "C"], 3000)
+    st = mdl.State(x, box=box, pbc=(True, True, False), types=types)
+    d = x - center
+    d[:, :2] -= box[:2] * np.round(d[:, :2] / box[:2])
+    r = np.linalg.norm(d, axis=1)
+    rad = RadialProfile(center, r_min=2.0, r_max=9.5, bin_width=0.5, species=["C", "A"])
+    slab = SlabProfile(0.0, 7.5, bin_width=0.5, species=["C", "A"])
+    rad.sample(st)
+    slab.sample(st)
+    for k, s in enumerate(["C", "A"]):
+        mine = types == s
+        np.testing.assert_array_equal(rad._frames[0][k], np.histogram(r[mine], bins=edges)[0])
+        np.testing.assert_array_equal(slab._frames[0][k], np.histogram(x[mine, 2], bins=np.linspace(0, 7.5, 16))[0])
+    assert rad._frames[0].sum() > 0.1 * 3000 and np.isin(r[:300], edges).all()
+
+
 def test_profile_errors(rng):
     prof = SlabProfile(0.0, 10.0, bin_width=1.0)
     with pytest.raises(ValueError, match="no frames"):
