@@ -15,7 +15,8 @@ from .triggers import as_trigger
 
 __all__ = ["Simulation", "Snapshot"]
 
-_NOTHING = Request(False, False)
+_REQUESTS = {(e, v): Request(e, v) for e in (False, True) for v in (False, True)}
+_NOTHING = _REQUESTS[False, False]
 _CHECKPOINT_FORMAT = "mdlearn-checkpoint-1"
 
 
@@ -43,8 +44,10 @@ class Snapshot:
     pressure_tensor : (3, 3) array or None
     """
 
-    def __init__(self, sim, result, include, live=False):
+    def __init__(self, sim, result, include, live=False, kinetic_energy=None):
         st = sim.state
+        if kinetic_energy is not None:  # known from the step (the integrator returns 2 KE): no pass over the atoms
+            self.kinetic_energy = kinetic_energy
         # live: made for the reporters of the step just run, which read it before the state moves on; the
         # copy of the state and the thermostat energy are then taken only if a reporter asks for them, or
         # by keep() if a reporter holds on to the snapshot
@@ -168,6 +171,7 @@ class Simulation:
         self._result = ForceResult(state.n_atoms, forces=state.forces)
         self.update_forces(ALL)
         self._next_report = {}
+        self._next_due = np.inf  # earliest scheduled report (set by irun)
         self._last_total = None  # total energy at the last step that computed it (energy-jump check in irun)
 
     # ------------------------------------------------------------------ the parts of a step
@@ -223,6 +227,10 @@ class Simulation:
         steps, include = reporter.describe_next_report(self)
         self._next_report[id(reporter)] = (self.state.step + int(steps), tuple(include))
 
+    def _set_next_due(self):
+        """The earliest step a reporter is scheduled for: steps before it skip the search for due reporters."""
+        self._next_due = min((self._next_report[id(r)][0] for r in self.reporters), default=np.inf)
+
     def irun(self, steps):
         """Generator form of :meth:`run`: yields the step number after each step."""
         if int(steps) != steps or steps < 0:
@@ -231,6 +239,7 @@ class Simulation:
         for r in self.reporters:
             if id(r) not in self._next_report:
                 self._schedule(r)
+        self._set_next_due()
         n = max(st.n_atoms, 1)
         pot = self._result.energy
         scale = max(abs(pot) / n if np.isfinite(pot) else 0.0, st.kinetic_energy() / n,
@@ -247,6 +256,7 @@ class Simulation:
                 self._last_total = None
                 for r in self.reporters:  # reschedule from the restored step
                     self._schedule(r)
+                self._set_next_due()
                 continue
             yield target
 
@@ -259,10 +269,10 @@ class Simulation:
                 tuner.tune(self)
         target = st.step + 1  # a tuner may have moved the state back
         due = [(r, inc) for r in self.reporters
-               for when, inc in (self._next_report[id(r)],) if when == target] if self.reporters else ()
+               for when, inc in (self._next_report[id(r)],) if when == target] if target >= self._next_due else ()
         if due:
             include = {x for _, inc in due for x in inc}
-            request = Request("energy" in include, "virial" in include)
+            request = _REQUESTS["energy" in include, "virial" in include]
         else:
             request = _NOTHING
         try:
@@ -284,10 +294,11 @@ class Simulation:
                 raise SimulationError(target, f"energy jumped from {last:.6g} to {total:.6g}", self.last_checkpoint)
             self._last_total = total
         if due:
-            snap = Snapshot(self, self._result, include, live=True)
+            snap = Snapshot(self, self._result, include, live=True, kinetic_energy=0.5 * float(ke2))
             for r, _ in due:
                 r.report(self, snap)
                 self._schedule(r)
+            self._set_next_due()
             kept = weakref.ref(snap)
             del snap  # gone now unless a reporter holds it; then it must stop reading the live state
             if kept() is not None:

@@ -148,14 +148,14 @@ class LearnedTimestep(TimestepTuner):
 
     # reporter part: energies for the running criterion
     def describe_next_report(self, sim):
-        step = sim.state.step
-        return self.sample_every - step % self.sample_every, ("energy",) if self.safety else ()
+        if not self.safety:  # nothing to sample
+            return 1 << 62, ()
+        return self.sample_every - sim.state.step % self.sample_every, ("energy",)
 
     def report(self, sim, snapshot):
-        if self.safety:
-            self._conserved.append(snapshot.conserved_energy)
-            self._kinetic.append(snapshot.kinetic_energy)
-            self._steps.append(snapshot.step)
+        self._conserved.append(snapshot.conserved_energy)
+        self._kinetic.append(snapshot.kinetic_energy)
+        self._steps.append(snapshot.step)
 
     def running_ratio(self):
         """Energy-fluctuation ratio over the samples since the last decision (NaN with fewer than 4)."""
