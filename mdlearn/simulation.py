@@ -249,7 +249,7 @@ class Simulation:
         end = st.step + int(steps)
         while st.step < end:  # a tuner's recover() may move the state back to an earlier step
             try:
-                target = self._one_step(ke_limit, scale * n)
+                target = self._one_step(ke_limit, self.blowup_factor * scale * n)
             except SimulationError as exc:
                 if not any(getattr(t, "recover", None) and t.recover(self, exc) for t in self.tuners):
                     raise

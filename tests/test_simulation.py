@@ -88,6 +88,40 @@ def test_checkpoint_written_atomically(lj_liquid, tmp_path, monkeypatch):
     assert mdl.Simulation.from_checkpoint(path).state.step == 20
 
 
+class _EnergyStep:
+    """No force; the energy is -n until the ``at``-th evaluation, then -n + ``jump``."""
+
+    cutoff = None
+    name = "step"
+
+    def __init__(self, at, jump):
+        self.at, self.jump, self.calls = at, jump, 0
+
+    def attach(self, state):
+        self.n = state.n_atoms
+
+    def compute(self, state, nlist, request, out):
+        self.calls += 1
+        return -self.n + (self.jump if self.calls > self.at else 0.0)
+
+
+@pytest.mark.parametrize("jump, raises", [(10.0, False), (99.0, False), (101.0, True)])
+def test_energy_jump_limit_is_blowup_factor_times_the_energy_scale(jump, raises):
+    """Documented: the run stops when the total energy jumps between two evaluations by ``blowup_factor`` times
+    the initial energy scale (here 1 per atom, from the potential energy), not by the scale itself."""
+    st = mdl.State(np.arange(30.0).reshape(10, 3) * 3.0, pbc=False, velocities=np.full((10, 3), 1e-3))
+    sim = mdl.Simulation(st, mdl.ForceField([_EnergyStep(at=20, jump=jump * 10)]), mdl.VelocityVerlet(dt=0.01),
+                         blowup_factor=100.0)
+    sim.add_reporter((lambda snap: None, 1))  # energies every step
+    sim.update_forces(mdl.forces.base.ALL)  # the run's initial energy scale: |E| / n = 1
+    if raises:
+        with pytest.raises(mdl.SimulationError, match="energy jumped"):
+            sim.run(40, progress=False)
+    else:
+        sim.run(40, progress=False)
+        assert sim.state.step == 40
+
+
 def test_blowup_raises_and_keeps_files_readable(lj_liquid, tmp_path):
     thermo, chk = tmp_path / "thermo.csv", tmp_path / "run.chk"
     sim = mdl.Simulation(lj_liquid(cells=4), _ff(), mdl.VelocityVerlet(dt=0.005))
