@@ -227,6 +227,13 @@ class Simulation:
         steps, include = reporter.describe_next_report(self)
         self._next_report[id(reporter)] = (self.state.step + int(steps), tuple(include))
 
+    def _reschedule(self):
+        """After the state moved back to an earlier step: reporters count from it, the energy-jump check restarts."""
+        self._last_total = None
+        for r in self.reporters:
+            self._schedule(r)
+        self._set_next_due()
+
     def _set_next_due(self):
         """The earliest step a reporter is scheduled for: steps before it skip the search for due reporters."""
         self._next_due = min((self._next_report[id(r)][0] for r in self.reporters), default=np.inf)
@@ -253,10 +260,7 @@ class Simulation:
             except SimulationError as exc:
                 if not any(getattr(t, "recover", None) and t.recover(self, exc) for t in self.tuners):
                     raise
-                self._last_total = None
-                for r in self.reporters:  # reschedule from the restored step
-                    self._schedule(r)
-                self._set_next_due()
+                self._reschedule()
                 continue
             yield target
 
@@ -267,7 +271,9 @@ class Simulation:
         for tuner in self.tuners:
             if tuner.trigger(step):
                 tuner.tune(self)
-        target = st.step + 1  # a tuner may have moved the state back
+        if st.step != step:  # a tuner moved the state back (a safety net): reschedule as after recover()
+            self._reschedule()
+        target = st.step + 1
         due = [(r, inc) for r in self.reporters
                for when, inc in (self._next_report[id(r)],) if when == target] if target >= self._next_due else ()
         if due:

@@ -95,6 +95,28 @@ def test_recover_hook_continues_the_run_from_the_restored_state():
     assert thermo[-1] == 60
 
 
+def test_reporters_follow_a_tuner_that_moves_the_state_back():
+    """A tuner restoring an earlier state from tune() (the ratio check of a safety net) gets the same treatment
+    as recover(): reporters count from the restored step, so the replayed steps are reported (and sampled)."""
+
+    class BackOnce:
+        trigger = 1
+
+        def tune(self, sim):
+            if sim.state.step == 10:
+                self.good = GoodState(sim)
+            elif sim.state.step == 23 and not hasattr(self, "done"):
+                self.done = True
+                self.good.restore(sim)
+
+    sim = lj_sim()
+    sim.add_tuner(BackOnce())
+    seen = []
+    sim.add_reporter((lambda snap: seen.append(snap.step), 5))
+    sim.run(30, progress=False)
+    assert seen == [5, 10, 15, 20, 15, 20, 25, 30]
+
+
 def test_without_recovery_the_failure_is_raised():
     sim = lj_sim()
     sim.add_tuner(Breaker(at=5, accept=False))
